@@ -1,0 +1,1 @@
+"""FileStreamSource and FileStreamSink: Apache Kafka's example connectors, with its config keys."""

@@ -1,0 +1,286 @@
+"""Plugin discovery: setuptools entry points -> plugin classes (stevedore), and the lifecycle
+hooks (pluggy).
+
+Every kind of plugin is an entry-point group. A plugin is found by any of its names:
+
+* its entry-point name (``FileStreamSource``),
+* its Python path (``kconnect_builtins.file.source.FileStreamSourceConnector``, ``module:Class``),
+* its simple class name (``FileStreamSourceConnector``) and, as Kafka does, that name without
+  the kind's suffix (``FileStreamSource``),
+* the Java class names it declares in ``java_class_names``, so Apache Kafka's sample files and
+  curl examples work unchanged (``org.apache.kafka.connect.file.FileStreamSourceConnector``).
+
+A plugin that fails to import is logged and listed as broken; it never stops the worker.
+A Python path that is not registered is imported directly, as Java loads any class on the
+classpath.
+"""
+
+from __future__ import annotations
+
+import difflib
+import importlib
+import logging
+import threading
+from dataclasses import dataclass, field
+from typing import Any
+
+import pluggy
+from stevedore import ExtensionManager
+
+from kconnect.api.errors import ConnectException
+
+log = logging.getLogger(__name__)
+
+#: plugin kind -> entry-point group
+PLUGIN_GROUPS: dict[str, str] = {
+    "connector": "kconnect.connectors",
+    "converter": "kconnect.converters",
+    "header_converter": "kconnect.header_converters",
+    "transform": "kconnect.transforms",
+    "predicate": "kconnect.predicates",
+    "storage": "kconnect.storage",
+    "config_provider": "kconnect.config_providers",
+}
+
+#: suffixes Kafka strips to make a short alias (FileStreamSourceConnector -> FileStreamSource)
+_ALIAS_SUFFIXES: dict[str, str] = {
+    "connector": "Connector",
+    "converter": "Converter",
+    "header_converter": "Converter",
+    "config_provider": "ConfigProvider",
+}
+
+HOOK_NAMESPACE = "kconnect"
+hookspec = pluggy.HookspecMarker(HOOK_NAMESPACE)
+hookimpl = pluggy.HookimplMarker(HOOK_NAMESPACE)
+
+
+class PluginNotFoundError(ConnectException):
+    """No plugin of that kind goes by that name."""
+
+
+@dataclass
+class PluginDescriptor:
+    """One discovered plugin class and the names it answers to."""
+
+    kind: str
+    entry_point: str
+    plugin_class: type
+    aliases: set[str] = field(default_factory=set)
+
+    @property
+    def class_name(self) -> str:
+        """The Python path, as ``/connector-plugins`` shows it in ``class``."""
+        return f"{self.plugin_class.__module__}.{self.plugin_class.__qualname__}"
+
+    @property
+    def java_class_names(self) -> tuple[str, ...]:
+        return tuple(getattr(self.plugin_class, "java_class_names", ()))
+
+    @property
+    def version(self) -> str:
+        return plugin_version(self.plugin_class)
+
+
+@dataclass
+class BrokenPlugin:
+    """An entry point whose target could not be imported."""
+
+    kind: str
+    entry_point: str
+    target: str
+    error: str
+
+
+def plugin_version(plugin_class: type) -> str:
+    """A plugin's version: its ``version()`` if it answers without arguments, else its
+    distribution's version, else ``unknown``."""
+    try:
+        version = plugin_class().version()  # type: ignore[call-arg]
+        if version:
+            return str(version)
+    except Exception:  # noqa: BLE001 - a plugin that cannot say its version still loads
+        pass
+    return "unknown"
+
+
+class PluginRegistry:
+    """Every plugin found through entry points, looked up by any of its names."""
+
+    def __init__(self, groups: dict[str, str] | None = None):
+        self._groups = groups or PLUGIN_GROUPS
+        self._by_kind: dict[str, list[PluginDescriptor]] = {}
+        self._index: dict[str, dict[str, PluginDescriptor]] = {}
+        self.broken: list[BrokenPlugin] = []
+        for kind, group in self._groups.items():
+            self._load_group(kind, group)
+
+    def _load_group(self, kind: str, group: str) -> None:
+        def on_failure(_manager: Any, entry_point: Any, error: BaseException) -> None:
+            message = f"{type(error).__name__}: {error}"
+            log.error("Could not load %s plugin %r (%s): %s", kind, entry_point.name, entry_point.value, message)
+            self.broken.append(BrokenPlugin(kind, entry_point.name, entry_point.value, message))
+
+        manager = ExtensionManager(
+            namespace=group, invoke_on_load=False, on_load_failure_callback=on_failure
+        )
+        descriptors = [PluginDescriptor(kind, ext.name, ext.plugin) for ext in manager]
+        descriptors.sort(key=lambda d: d.entry_point)
+        self._by_kind[kind] = descriptors
+        self._index[kind] = self._build_index(kind, descriptors)
+
+    @staticmethod
+    def _build_index(kind: str, descriptors: list[PluginDescriptor]) -> dict[str, PluginDescriptor]:
+        index: dict[str, PluginDescriptor] = {}
+        for d in descriptors:
+            for name in _exact_names(d):
+                index.setdefault(name, d)
+                d.aliases.add(name)
+        # Short names may collide (Cast.Key and Flatten.Key are both "Key"): an alias is kept
+        # only when it names a single class.
+        owners: dict[str, set[type]] = {}
+        for d in descriptors:
+            for name in _short_names(kind, d):
+                owners.setdefault(name, set()).add(d.plugin_class)
+        for d in descriptors:
+            for name in _short_names(kind, d):
+                if owners[name] == {d.plugin_class} and name not in index:
+                    index[name] = d
+                    d.aliases.add(name)
+        return index
+
+    # -- queries -------------------------------------------------------------------------------
+    def plugins(self, kind: str) -> list[PluginDescriptor]:
+        """The plugins of one kind, sorted by entry-point name."""
+        return list(self._by_kind.get(kind, ()))
+
+    def descriptor(self, kind: str, name: str) -> PluginDescriptor:
+        """The plugin of ``kind`` called ``name``; PluginNotFoundError names the closest ones."""
+        name = name.strip()
+        found = self._index.get(kind, {}).get(name)
+        if found is not None:
+            return found
+        imported = import_python_path(name)
+        if imported is not None:
+            descriptor = PluginDescriptor(kind, name, imported, {name})
+            return descriptor
+        raise PluginNotFoundError(self._not_found_message(kind, name))
+
+    def find(self, kind: str, name: str) -> type:
+        """The plugin class of ``kind`` called ``name``."""
+        return self.descriptor(kind, name).plugin_class
+
+    def _not_found_message(self, kind: str, name: str) -> str:
+        names = sorted(self._index.get(kind, {}))
+        close = difflib.get_close_matches(name, names, n=3, cutoff=0.5)
+        if not close:
+            tail = name.rsplit(".", 1)[-1]
+            close = difflib.get_close_matches(tail, names, n=3, cutoff=0.5)
+        label = kind.replace("_", " ")
+        message = f"Failed to find any class that implements {label} and which name matches {name}"
+        broken = [b for b in self.broken if b.kind == kind and name in (b.entry_point, b.target)]
+        if broken:
+            message += f"; the plugin is installed but failed to load: {broken[0].error}"
+        if close:
+            message += ". Did you mean: " + ", ".join(close) + "?"
+        available = sorted({d.entry_point for d in self._by_kind.get(kind, ())})
+        if available:
+            message += " Available " + label + "s: " + ", ".join(available)
+        return message
+
+
+def _exact_names(d: PluginDescriptor) -> list[str]:
+    cls = d.plugin_class
+    return [d.entry_point, d.class_name, f"{cls.__module__}:{cls.__qualname__}", *d.java_class_names]
+
+
+def _short_names(kind: str, d: PluginDescriptor) -> set[str]:
+    cls = d.plugin_class
+    names = {cls.__qualname__, cls.__name__}
+    names.update(java.rsplit(".", 1)[-1] for java in d.java_class_names)
+    suffix = _ALIAS_SUFFIXES.get(kind)
+    if suffix:
+        names.update(n[: -len(suffix)] for n in list(names) if n.endswith(suffix) and n != suffix)
+    return names
+
+
+def import_python_path(path: str) -> type | None:
+    """Import ``pkg.module.Class`` or ``pkg.module:Class.Nested``; None when it is not one."""
+    if ":" in path:
+        module_name, _, attr_path = path.partition(":")
+    elif "." in path and "$" not in path:
+        module_name, _, attr_path = path.rpartition(".")
+    else:
+        return None
+    try:
+        obj: Any = importlib.import_module(module_name)
+        for attr in attr_path.split("."):
+            obj = getattr(obj, attr)
+    except (ImportError, AttributeError, ValueError):
+        # Nested classes: module.Outer.Inner -> try a shorter module path once.
+        if ":" not in path and module_name.count(".") >= 1:
+            outer_module, _, outer = module_name.rpartition(".")
+            try:
+                obj = getattr(getattr(importlib.import_module(outer_module), outer), attr_path)
+            except (ImportError, AttributeError, ValueError):
+                return None
+        else:
+            return None
+    return obj if isinstance(obj, type) else None
+
+
+_registry: PluginRegistry | None = None
+_registry_lock = threading.Lock()
+
+
+def registry() -> PluginRegistry:
+    """The process-wide registry, loaded on first use."""
+    global _registry
+    with _registry_lock:
+        if _registry is None:
+            _registry = PluginRegistry()
+        return _registry
+
+
+# ---------------------------------------------------------------------------------------------
+# Lifecycle hooks (1:N): every registered plugin is called.
+# ---------------------------------------------------------------------------------------------
+class LifecycleHooks:
+    """Hook specifications. Implement any of them in a module or class decorated with
+    ``kconnect.plugins.hookimpl`` and register it under the ``kconnect.hooks`` entry-point group."""
+
+    @hookspec
+    def kconnect_connector_status_changed(self, connector: str, state: str, worker_id: str) -> None:
+        """A connector changed state (RUNNING, PAUSED, STOPPED, FAILED, UNASSIGNED, DESTROYED)."""
+
+    @hookspec
+    def kconnect_task_status_changed(
+        self, connector: str, task: int, state: str, worker_id: str, trace: str | None
+    ) -> None:
+        """A task changed state."""
+
+    @hookspec
+    def kconnect_rest_extension(self, app: Any, herder: Any) -> None:
+        """Add routes or middleware to the Falcon app (Kafka's ConnectRestExtension)."""
+
+    @hookspec
+    def kconnect_worker_started(self, worker_config: Any) -> None:
+        """The worker started."""
+
+
+_hooks: pluggy.PluginManager | None = None
+
+
+def hooks() -> pluggy.PluginManager:
+    """The process-wide hook manager, with every ``kconnect.hooks`` entry point loaded."""
+    global _hooks
+    with _registry_lock:
+        if _hooks is None:
+            manager = pluggy.PluginManager(HOOK_NAMESPACE)
+            manager.add_hookspecs(LifecycleHooks)
+            try:
+                manager.load_setuptools_entrypoints("kconnect.hooks")
+            except Exception:  # noqa: BLE001 - a broken hook plugin must not stop the worker
+                log.exception("Could not load a kconnect.hooks plugin")
+            _hooks = manager
+        return _hooks

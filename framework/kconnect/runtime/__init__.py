@@ -1,0 +1,1 @@
+"""The worker runtime: task loops, the worker, herders and stores."""

@@ -1,0 +1,168 @@
+"""Kafka client settings: from worker and connector properties (written for Java clients) to
+librdkafka settings for confluent-kafka.
+
+Kafka Connect users write Java client keys (``producer.max.request.size``,
+``consumer.max.poll.records``, ``sasl.jaas.config``…). Most keys mean the same in librdkafka;
+some are spelled differently and a few exist only in Java. This module translates the first,
+renames the second and drops the third with a log line, so existing worker files work unchanged.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar
+
+from kconnect.api.errors import ConfigException, ConnectException
+
+log = logging.getLogger(__name__)
+
+#: Java key -> librdkafka key
+RENAMED_KEYS = {
+    "sasl.mechanism": "sasl.mechanisms",
+    "max.request.size": "message.max.bytes",
+    "fetch.max.wait.ms": "fetch.wait.max.ms",
+    "send.buffer.bytes": "socket.send.buffer.bytes",
+    "receive.buffer.bytes": "socket.receive.buffer.bytes",
+    "ssl.truststore.location": "ssl.ca.location",
+    "ssl.keystore.location": "ssl.keystore.location",
+}
+
+#: keys that mean something only to Java clients (or that kconnect sets itself)
+JAVA_ONLY_KEYS = {
+    "key.serializer",
+    "value.serializer",
+    "key.deserializer",
+    "value.deserializer",
+    "interceptor.classes",
+    "metric.reporters",
+    "metrics.num.samples",
+    "metrics.sample.window.ms",
+    "metrics.recording.level",
+    "max.block.ms",
+    "max.poll.records",
+    "default.api.timeout.ms",
+    "buffer.memory",
+    "ssl.truststore.password",
+    "ssl.truststore.type",
+    "ssl.keystore.type",
+    "ssl.protocol",
+    "ssl.enabled.protocols",
+    "ssl.trustmanager.algorithm",
+    "ssl.keymanager.algorithm",
+    "sasl.login.callback.handler.class",
+    "sasl.client.callback.handler.class",
+    "client.dns.lookup",
+    "partitioner.class",
+    "partitioner.ignore.keys",
+    "auto.include.jmx.reporter",
+    "exclude.internal.topics",
+    "check.crcs",
+    "security.providers",
+}
+
+#: worker-level keys that every client inherits (as Kafka Connect passes them on)
+SHARED_CLIENT_PREFIXES = ("security.protocol", "ssl.", "sasl.", "bootstrap.servers")
+
+_JAAS_PLAIN = re.compile(r'username\s*=\s*"([^"]*)"\s+password\s*=\s*"([^"]*)"')
+
+
+def to_librdkafka(java_props: Mapping[str, Any], client: str = "client") -> dict[str, Any]:
+    """librdkafka settings for Java client ``java_props``; unknown Java-only keys are dropped."""
+    out: dict[str, Any] = {}
+    for key, value in java_props.items():
+        if value is None:
+            continue
+        value = str(value) if not isinstance(value, (bool, int, float)) else value
+        if key in JAVA_ONLY_KEYS:
+            log.debug("%s: ignoring Java-only client setting %s", client, key)
+            continue
+        if key == "sasl.jaas.config":
+            match = _JAAS_PLAIN.search(str(value))
+            if match:
+                out.setdefault("sasl.username", match.group(1))
+                out.setdefault("sasl.password", match.group(2))
+            else:
+                log.warning("%s: cannot translate sasl.jaas.config for librdkafka; ignoring it", client)
+            continue
+        if key == "partition.assignment.strategy":
+            value = _assignment_strategy(str(value))
+        if key == "ssl.endpoint.identification.algorithm" and str(value) == "":
+            value = "none"
+        out[RENAMED_KEYS.get(key, key)] = value
+    return out
+
+
+def _assignment_strategy(java_value: str) -> str:
+    names = []
+    for part in java_value.split(","):
+        simple = part.strip().rsplit(".", 1)[-1]
+        names.append(
+            {
+                "RangeAssignor": "range",
+                "RoundRobinAssignor": "roundrobin",
+                "CooperativeStickyAssignor": "cooperative-sticky",
+                "StickyAssignor": "cooperative-sticky",
+            }.get(simple, part.strip())
+        )
+    return ",".join(names)
+
+
+def worker_client_props(worker_props: Mapping[str, Any], prefix: str) -> dict[str, Any]:
+    """Java client settings for one client kind (``producer.``, ``consumer.``, ``admin.``):
+    the shared worker keys, overridden by the prefixed ones."""
+    props = {k: v for k, v in worker_props.items() if k.startswith(SHARED_CLIENT_PREFIXES)}
+    props.update({k[len(prefix) :]: v for k, v in worker_props.items() if k.startswith(prefix)})
+    return props
+
+
+def connector_overrides(
+    connector_props: Mapping[str, Any], prefix: str, policy: str, connector: str
+) -> dict[str, Any]:
+    """``producer.override.*``-style keys of a connector config, checked against the worker's
+    ``connector.client.config.override.policy`` (All, None or Principal, as in Kafka)."""
+    overrides = {k[len(prefix) :]: v for k, v in connector_props.items() if k.startswith(prefix)}
+    if not overrides:
+        return {}
+    policy_name = policy.rsplit(".", 1)[-1].replace("ConnectorClientConfigOverridePolicy", "")
+    allowed: Callable[[str], bool]
+    if policy_name == "All":
+        allowed = lambda key: True  # noqa: E731
+    elif policy_name == "Principal":
+        allowed = lambda key: key in ("sasl.jaas.config", "sasl.mechanism", "security.protocol")  # noqa: E731
+    else:
+        allowed = lambda key: False  # noqa: E731
+    refused = sorted(k for k in overrides if not allowed(k))
+    if refused:
+        raise ConfigException(
+            f"The following configs are not allowed to be overridden by the connector {connector} "
+            f"under the connector.client.config.override.policy {policy_name}: "
+            + ", ".join(prefix + k for k in refused),
+            name=prefix + refused[0],
+        )
+    return overrides
+
+
+T = TypeVar("T")
+
+_UNKNOWN_PROPERTY = re.compile(r"No such configuration property: \"([^\"]+)\"")
+
+
+def create_client(factory: Callable[[dict[str, Any]], T], config: dict[str, Any], client: str) -> T:
+    """Create a confluent-kafka client; a key librdkafka does not know is dropped with a
+    warning (it was most likely meant for the Java client), any other error is a clear
+    ConnectException naming the client."""
+    config = dict(config)
+    for _ in range(len(config) + 1):
+        try:
+            return factory(config)
+        except Exception as error:  # confluent_kafka.KafkaException carries librdkafka's text
+            text = str(error)
+            match = _UNKNOWN_PROPERTY.search(text)
+            if match and match.group(1) in config:
+                log.warning("%s: librdkafka has no setting %r; ignoring it", client, match.group(1))
+                del config[match.group(1)]
+                continue
+            raise ConnectException(f"Failed to create the {client}: {text}") from error
+    raise ConnectException(f"Failed to create the {client}")

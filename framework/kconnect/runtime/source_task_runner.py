@@ -1,0 +1,254 @@
+"""The source task loop: poll -> transforms -> converters -> producer, and offset commits.
+
+Offsets are committed only for records Kafka acknowledged: every ``offset.flush.interval.ms``
+the loop takes a snapshot of the newest offsets handed to the producer, flushes the producer
+(bounded by ``offset.flush.timeout.ms``) and, only if every record was delivered, writes the
+snapshot to the offset store. A crash therefore repeats at most the records of the last
+uncommitted interval and never skips one.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Mapping
+from typing import Any
+
+from confluent_kafka import KafkaError, Producer
+
+from kconnect.api.errors import ConnectException
+from kconnect.api.records import SourceRecord
+from kconnect.api.storage import OffsetStorageReader
+from kconnect.api.task import RecordMetadata, SourceTask, SourceTaskContext
+from kconnect.runtime.errors import SKIPPED, Stage
+from kconnect.runtime.offsets.offset_storage import ConnectorOffsetWriter
+from kconnect.runtime.task_runner import TaskRunner
+
+log = logging.getLogger(__name__)
+
+
+class RuntimeSourceTaskContext(SourceTaskContext):
+    def __init__(self, configs: Mapping[str, str], reader: OffsetStorageReader):
+        self._configs = dict(configs)
+        self._reader = reader
+
+    def configs(self) -> dict[str, str]:
+        return dict(self._configs)
+
+    def offset_storage_reader(self) -> OffsetStorageReader:
+        return self._reader
+
+
+class SourceTaskRunner(TaskRunner):
+    """Runs one SourceTask on its own thread."""
+
+    task: SourceTask
+
+    def __init__(self, *args: Any, producer_config: dict[str, Any], offset_reader: OffsetStorageReader,
+                 offset_writer: ConnectorOffsetWriter, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.producer_config = producer_config
+        self.offset_reader = offset_reader
+        self.offset_writer = offset_writer
+        self.producer: Producer | None = None
+        self._send_error: tuple[KafkaError, Any] | None = None
+        # commit_record() needs a delivery report per record; when the task keeps the no-op
+        # default, librdkafka reports only failures, which saves a Python callback per record.
+        self._wants_commit_record = type(self.task).commit_record is not SourceTask.commit_record
+        self.flush_interval_s = float(self.worker_config.get("offset.flush.interval.ms", 60000)) / 1000
+        self.flush_timeout_s = float(self.worker_config.get("offset.flush.timeout.ms", 5000)) / 1000
+        self.records_sent = 0
+
+    def initialize_task(self) -> None:
+        self.task.initialize(RuntimeSourceTaskContext(self.task_config, self.offset_reader))
+        config = dict(self.producer_config)
+        if not self._wants_commit_record:
+            config["delivery.report.only.error"] = True
+            config["on_delivery"] = self._on_error_report
+        self.producer = Producer(config)
+
+    # -- loop ------------------------------------------------------------------------------------
+    def execute(self) -> None:
+        assert self.producer is not None
+        producer = self.producer
+        next_commit = time.monotonic() + self.flush_interval_s
+        while not self.stopping:
+            if self.paused:
+                if not self.await_unpaused():
+                    break
+                continue
+            records = self._poll()
+            if records:
+                self._send(records)
+            producer.poll(0)
+            self._raise_send_error()
+            if time.monotonic() >= next_commit:
+                self.commit_offsets()
+                next_commit = time.monotonic() + self.flush_interval_s
+        self.commit_offsets()
+
+    def _poll(self) -> list[SourceRecord] | None:
+        try:
+            return self.task.poll()
+        except Exception as error:
+            if self.stopping:
+                log.debug("%s poll() failed while stopping: %s", self, error)
+                return None
+            raise
+
+    def _send(self, records: list[SourceRecord]) -> None:
+        producer = self.producer
+        assert producer is not None
+        chain = self.plugins.transformations
+        key_converter = self.plugins.key_converter
+        value_converter = self.plugins.value_converter
+        writer_offset = self.offset_writer.offset
+        on_delivery = self._on_delivery if self._wants_commit_record else None
+        for record in records:
+            try:
+                transformed = chain.apply(record) if chain else record
+                if transformed is None:
+                    self._record_done(record, None)
+                    continue
+                topic = transformed.topic
+                headers = self._convert_headers(transformed) if transformed.headers else None
+                key = key_converter.from_connect_data(topic, transformed.key_schema, transformed.key,
+                                                      transformed.headers)
+                value = value_converter.from_connect_data(topic, transformed.value_schema, transformed.value,
+                                                          transformed.headers)
+            except Exception:  # noqa: BLE001 - the guarded path decides what the error means
+                converted = self._convert_guarded(record)
+                if converted is None:
+                    self._record_done(record, None)
+                    continue
+                transformed, topic, key, value, headers = converted
+            self._produce(producer, transformed, topic, key, value, headers,
+                          (lambda err, msg, r=record: on_delivery(err, msg, r)) if on_delivery else None)
+            if record.source_partition is not None:
+                writer_offset(record.source_partition, record.source_offset)
+        self.records_sent += len(records)
+
+    def _produce(self, producer: Producer, record: SourceRecord, topic: str, key: Any, value: Any,
+                 headers: Any, callback: Any) -> None:
+        kwargs: dict[str, Any] = {}
+        if record.kafka_partition is not None:
+            kwargs["partition"] = record.kafka_partition
+        if record.timestamp is not None:
+            kwargs["timestamp"] = record.timestamp
+        if headers:
+            kwargs["headers"] = headers
+        if callback is not None:
+            kwargs["on_delivery"] = callback
+        while True:
+            try:
+                producer.produce(topic, value, key, **kwargs)
+                return
+            except BufferError:
+                # The local queue is full: serve delivery reports until there is room.
+                producer.poll(0.1)
+                self._raise_send_error()
+                if self.stopping and not self.is_alive:
+                    return
+
+    def _convert_guarded(self, record: SourceRecord) -> tuple[Any, str, Any, Any, Any] | None:
+        """Run the stages one by one under the error policy; None when the record is skipped."""
+        handler = self.plugins.error_handler
+        transformed = handler.execute(Stage.TRANSFORMATION, self.plugins.transformations.apply, record,
+                                      record=record)
+        if transformed is SKIPPED or transformed is None:
+            return None
+        topic = transformed.topic
+        headers = None
+        if transformed.headers:
+            headers = handler.execute(Stage.HEADER_CONVERTER, self._convert_headers, transformed, record=record)
+            if headers is SKIPPED:
+                return None
+        key = handler.execute(Stage.KEY_CONVERTER, self.plugins.key_converter.from_connect_data, topic,
+                              transformed.key_schema, transformed.key, transformed.headers, record=record)
+        if key is SKIPPED:
+            return None
+        value = handler.execute(Stage.VALUE_CONVERTER, self.plugins.value_converter.from_connect_data, topic,
+                                transformed.value_schema, transformed.value, transformed.headers, record=record)
+        if value is SKIPPED:
+            return None
+        return transformed, topic, key, value, headers
+
+    def _convert_headers(self, record: SourceRecord) -> list[tuple[str, bytes | None]]:
+        converter = self.plugins.header_converter
+        return [(h.key, converter.from_connect_header(record.topic, h.key, h.schema, h.value))
+                for h in record.headers]
+
+    # -- delivery ----------------------------------------------------------------------------
+    def _on_error_report(self, error: KafkaError | None, message: Any) -> None:
+        if error is not None and self._send_error is None:
+            self._send_error = (error, message)
+
+    def _on_delivery(self, error: KafkaError | None, message: Any, record: SourceRecord) -> None:
+        if error is not None:
+            self._on_error_report(error, message)
+            return
+        ts_type, ts = message.timestamp()
+        self._record_done(record, RecordMetadata(message.topic(), message.partition(), message.offset(), ts))
+
+    def _record_done(self, record: SourceRecord, metadata: RecordMetadata | None) -> None:
+        if metadata is None and record.source_partition is not None:
+            self.offset_writer.offset(record.source_partition, record.source_offset)
+        if self._wants_commit_record:
+            try:
+                self.task.commit_record(record, metadata)
+            except Exception:  # noqa: BLE001 - as Kafka, a failing commitRecord is only logged
+                log.exception("%s Exception thrown while calling task.commitRecord()", self)
+
+    def _raise_send_error(self) -> None:
+        if self._send_error is not None:
+            error, message = self._send_error
+            topic = message.topic() if message is not None else "?"
+            raise ConnectException(
+                f"Unrecoverable exception from producer send callback: topic {topic}: {error.str()}"
+            )
+
+    # -- offsets -----------------------------------------------------------------------------
+    def commit_offsets(self) -> bool:
+        """Flush the producer and store the offsets of everything it delivered."""
+        producer = self.producer
+        if producer is None:
+            return False
+        snapshot = self.offset_writer.snapshot()
+        remaining = producer.flush(self.flush_timeout_s)
+        if remaining > 0:
+            log.error("%s Failed to flush, timed out while waiting for producer to flush outstanding "
+                      "%d messages", self, remaining)
+            self.offset_writer.restore(snapshot)
+            return False
+        if self._send_error is not None:
+            # Never store an offset past a record Kafka did not take.
+            self.offset_writer.restore(snapshot)
+            self._raise_send_error()
+        try:
+            self.offset_writer.commit(snapshot)
+        except Exception:
+            log.exception("%s Failed to commit offsets", self)
+            self.offset_writer.restore(snapshot)
+            return False
+        try:
+            self.task.commit()
+        except Exception:  # noqa: BLE001 - as Kafka: logged, the task goes on
+            log.exception("%s Exception thrown while calling task.commit()", self)
+        if snapshot:
+            log.debug("%s Committed offsets for %d partitions", self, len(snapshot))
+        return True
+
+    def on_stop_requested(self) -> None:
+        # Kafka calls SourceTask.stop() from the herder while poll() may be blocked, so the
+        # task can unblock it.
+        try:
+            self.task.stop()
+        except Exception:  # noqa: BLE001
+            log.exception("%s Error while stopping task", self)
+
+    def close(self) -> None:
+        if self.producer is not None:
+            remaining = self.producer.flush(self.flush_timeout_s)
+            if remaining:
+                log.warning("%s %d records were not delivered before the producer closed", self, remaining)
+            self.producer = None

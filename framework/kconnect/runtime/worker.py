@@ -1,0 +1,415 @@
+"""The Worker: creates connector instances and task threads, with their converters,
+transforms and Kafka clients. The herder decides what runs; the worker makes it run.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import traceback
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from confluent_kafka.admin import AdminClient
+
+from kconnect.api.connector import (
+    Connector,
+    SinkConnector,
+    SinkConnectorContext,
+    SourceConnector,
+    SourceConnectorContext,
+    connector_type,
+)
+from kconnect.api.converter import Converter, HeaderConverter
+from kconnect.api.errors import ConnectException
+from kconnect.api.storage import OffsetStorageReader
+from kconnect.api.task import SinkTask, SourceTask
+from kconnect.plugins import PluginRegistry, import_python_path
+from kconnect.runtime import client_configs
+from kconnect.runtime.errors import ErrorHandler
+from kconnect.runtime.offsets.backing_store import OffsetBackingStore
+from kconnect.runtime.offsets.offset_storage import ConnectorOffsetReader, ConnectorOffsetWriter
+from kconnect.runtime.plugin_calls import call_with_timeout
+from kconnect.runtime.sink_task_runner import SinkTaskRunner
+from kconnect.runtime.source_task_runner import SourceTaskRunner
+from kconnect.runtime.states import State, TargetState, TaskId
+from kconnect.runtime.task_runner import TaskPlugins, TaskRunner, TaskStatusListener
+from kconnect.runtime.transformation_chain import build_transformation_chain
+from kconnect.runtime.worker_config import WorkerConfig
+
+log = logging.getLogger(__name__)
+
+TASK_CLASS_CONFIG = "task.class"
+
+
+class ConnectorStatusListener(TaskStatusListener):
+    def on_connector_state(self, connector: str, state: State, trace: str | None = None) -> None: ...
+
+
+class _ConnectorContext(SourceConnectorContext, SinkConnectorContext):
+    def __init__(self, worker: Worker, name: str):
+        self._worker = worker
+        self._name = name
+
+    def request_task_reconfiguration(self) -> None:
+        self._worker.on_reconfiguration_request(self._name)
+
+    def raise_error(self, error: BaseException) -> None:
+        self._worker.connector_failed(self._name, error)
+
+    def offset_storage_reader(self) -> OffsetStorageReader:
+        return ConnectorOffsetReader(self._name, self._worker.offset_store)
+
+
+@dataclass
+class RunningConnector:
+    name: str
+    connector: Connector
+    config: dict[str, str]
+    state: State = State.UNASSIGNED
+    trace: str | None = None
+    tasks: dict[int, TaskRunner] = field(default_factory=dict)
+
+
+def _trace(error: BaseException) -> str:
+    return "".join(traceback.format_exception(error))
+
+
+class Worker:
+    """Runs connectors and tasks in this process."""
+
+    def __init__(
+        self,
+        config: WorkerConfig,
+        registry: PluginRegistry,
+        offset_store: OffsetBackingStore,
+        listener: ConnectorStatusListener,
+        reconfiguration_requested: Callable[[str], None] | None = None,
+    ):
+        self.config = config
+        self.props: dict[str, Any] = dict(config.originals())
+        self.registry = registry
+        self.offset_store = offset_store
+        self.listener = listener
+        self.worker_id = config.worker_id
+        self._reconfiguration_requested = reconfiguration_requested
+        self._connectors: dict[str, RunningConnector] = {}
+        self._lock = threading.RLock()
+        self.kafka_cluster_id: str | None = None
+        self.plugin_call_timeout_s = float(config.get("rest.request.timeout.ms")) / 1000 * 0.9
+
+    # -- lifecycle -------------------------------------------------------------------------------
+    def start(self) -> None:
+        self.kafka_cluster_id = self.lookup_kafka_cluster_id()
+        self.offset_store.start()
+        log.info("Worker started (Kafka cluster %s)", self.kafka_cluster_id)
+
+    def stop(self) -> None:
+        for name in list(self._connectors):
+            self.stop_and_await_connector(name)
+        self.offset_store.stop()
+        log.info("Worker stopped")
+
+    def admin_config(self) -> dict[str, Any]:
+        props = client_configs.worker_client_props(self.props, "admin.")
+        return client_configs.to_librdkafka(props, "admin client")
+
+    def lookup_kafka_cluster_id(self) -> str:
+        """Ask the cluster its id; an unreachable cluster fails in bounded time with a clear
+        message (librdkafka would otherwise retry forever in the background)."""
+        timeout_s = float(self.props.get("admin.default.api.timeout.ms", 60000)) / 1000
+        servers = ",".join(self.config.get("bootstrap.servers"))
+        admin = client_configs.create_client(AdminClient, self.admin_config(), "admin client")
+        try:
+            result = admin.describe_cluster(request_timeout=timeout_s).result(timeout=timeout_s + 5)
+            return str(result.cluster_id)
+        except Exception as error:  # noqa: BLE001 - reported with what to check
+            raise ConnectException(
+                f"Failed to connect to and describe Kafka cluster within {timeout_s:.0f} s "
+                f"(bootstrap.servers={servers}). Check the worker's broker connection and security "
+                f"properties. Cause: {error}"
+            ) from error
+
+    # -- connectors ------------------------------------------------------------------------------
+    def connector_class(self, class_name: str) -> type[Connector]:
+        cls = self.registry.find("connector", class_name)
+        if not (isinstance(cls, type) and issubclass(cls, Connector)):
+            raise ConnectException(f"{class_name} is not a Connector")
+        return cls
+
+    def start_connector(self, name: str, props: Mapping[str, str], target: TargetState) -> bool:
+        """Create and start a connector (unless its target state is STOPPED). True on success;
+        a failure is reported as the FAILED state, not raised."""
+        with self._lock:
+            if name in self._connectors:
+                raise ConnectException(f"Connector with name {name} already exists")
+            try:
+                connector = self.connector_class(props["connector.class"])()
+            except Exception as error:  # noqa: BLE001
+                self.listener.on_connector_state(name, State.FAILED, _trace(error))
+                return False
+            running = RunningConnector(name, connector, dict(props))
+            self._connectors[name] = running
+        connector.initialize(_ConnectorContext(self, name))
+        if target is TargetState.STOPPED:
+            self._set_connector_state(running, State.STOPPED)
+            return True
+        try:
+            call_with_timeout(f"Connector {name} start()", self.plugin_call_timeout_s,
+                              connector.start, dict(props))
+        except Exception as error:  # noqa: BLE001 - the connector is FAILED, the worker goes on
+            log.error("[%s] Failed to start connector", name, exc_info=error)
+            self._set_connector_state(running, State.FAILED, _trace(error))
+            return False
+        self._set_connector_state(running, State.PAUSED if target is TargetState.PAUSED else State.RUNNING)
+        log.info("[%s] Connector started", name)
+        return True
+
+    def _set_connector_state(self, running: RunningConnector, state: State, trace: str | None = None) -> None:
+        running.state = state
+        running.trace = trace
+        self.listener.on_connector_state(running.name, state, trace)
+
+    def connector_failed(self, name: str, error: BaseException) -> None:
+        running = self._connectors.get(name)
+        if running is not None:
+            log.error("[%s] Connector raised an error", name, exc_info=error)
+            self._set_connector_state(running, State.FAILED, _trace(error))
+
+    def on_reconfiguration_request(self, name: str) -> None:
+        if self._reconfiguration_requested is not None:
+            self._reconfiguration_requested(name)
+
+    def is_running(self, name: str) -> bool:
+        running = self._connectors.get(name)
+        return running is not None and running.state in (State.RUNNING, State.PAUSED)
+
+    def connector_names(self) -> list[str]:
+        return list(self._connectors)
+
+    def connector_type_of(self, props: Mapping[str, str]) -> str:
+        try:
+            return connector_type(self.connector_class(props["connector.class"]))
+        except Exception:  # noqa: BLE001
+            return "unknown"
+
+    def connector_task_configs(self, name: str, max_tasks: int) -> list[dict[str, str]]:
+        """The connector's task configs, each with ``task.class`` (and, for sinks, the topics)."""
+        running = self._connectors[name]
+        connector = running.connector
+        task_class = call_with_timeout(f"Connector {name} task_class()", self.plugin_call_timeout_s,
+                                       connector.task_class)
+        configs = call_with_timeout(f"Connector {name} task_configs()", self.plugin_call_timeout_s,
+                                    connector.task_configs, max_tasks)
+        if len(configs) > max_tasks and str(running.config.get("tasks.max.enforce", "true")).lower() == "true":
+            raise ConnectException(
+                f"The connector {name} has generated {len(configs)} tasks, which is greater than "
+                f"{max_tasks}, the maximum number of tasks it is configured to create."
+            )
+        class_name = f"{task_class.__module__}.{task_class.__qualname__}"
+        out = []
+        for config in configs:
+            task_config = {str(k): str(v) for k, v in config.items()}
+            task_config[TASK_CLASS_CONFIG] = class_name
+            if isinstance(connector, SinkConnector):
+                for key in ("topics", "topics.regex"):
+                    if running.config.get(key):
+                        task_config[key] = running.config[key]
+            out.append(task_config)
+        return out
+
+    def stop_and_await_connector(self, name: str) -> None:
+        """Stop the connector's tasks, then the connector."""
+        running = self._connectors.get(name)
+        if running is None:
+            return
+        self.stop_and_await_tasks(name)
+        if running.state in (State.RUNNING, State.PAUSED):
+            try:
+                call_with_timeout(f"Connector {name} stop()", self.plugin_call_timeout_s, running.connector.stop)
+            except Exception:  # noqa: BLE001 - stopping goes on
+                log.exception("[%s] Error stopping connector", name)
+        with self._lock:
+            self._connectors.pop(name, None)
+        self.listener.on_connector_state(name, State.UNASSIGNED)
+        log.info("[%s] Connector stopped", name)
+
+    def restart_connector_instance(self, name: str, props: Mapping[str, str], target: TargetState) -> bool:
+        """Stop and start the connector object alone; its tasks keep running."""
+        running = self._connectors.get(name)
+        if running is None:
+            return self.start_connector(name, props, target)
+        if running.state in (State.RUNNING, State.PAUSED):
+            try:
+                call_with_timeout(f"Connector {name} stop()", self.plugin_call_timeout_s, running.connector.stop)
+            except Exception:  # noqa: BLE001
+                log.exception("[%s] Error stopping connector", name)
+        try:
+            connector = self.connector_class(props["connector.class"])()
+            connector.initialize(_ConnectorContext(self, name))
+            call_with_timeout(f"Connector {name} start()", self.plugin_call_timeout_s, connector.start, dict(props))
+        except Exception as error:  # noqa: BLE001
+            log.error("[%s] Failed to restart connector", name, exc_info=error)
+            self._set_connector_state(running, State.FAILED, _trace(error))
+            return False
+        running.connector = connector
+        running.config = dict(props)
+        self._set_connector_state(running, State.PAUSED if target is TargetState.PAUSED else State.RUNNING)
+        return True
+
+    def task_count(self, name: str) -> int:
+        running = self._connectors.get(name)
+        return len(running.tasks) if running else 0
+
+    def set_target_state(self, name: str, target: TargetState) -> None:
+        """Pause or resume a running connector and its tasks."""
+        running = self._connectors.get(name)
+        if running is None:
+            return
+        for task in running.tasks.values():
+            task.transition_to(target)
+        if running.state in (State.RUNNING, State.PAUSED):
+            self._set_connector_state(running, State.PAUSED if target is TargetState.PAUSED else State.RUNNING)
+
+    # -- tasks -----------------------------------------------------------------------------------
+    def start_task(self, task_id: TaskId, connector_props: Mapping[str, str], task_config: Mapping[str, str],
+                   target: TargetState) -> bool:
+        """Create a task thread and start it. True on success; failures become FAILED."""
+        running = self._connectors.get(task_id.connector)
+        if running is None:
+            raise ConnectException(f"Connector {task_id.connector} is not running on this worker")
+        try:
+            runner = self._build_task(task_id, connector_props, task_config, target)
+        except Exception as error:  # noqa: BLE001 - the task is FAILED, the worker goes on
+            log.error("%s Failed to start task", task_id, exc_info=error)
+            self.listener.on_task_state(task_id, State.FAILED, _trace(error))
+            return False
+        running.tasks[task_id.task] = runner
+        runner.start()
+        return True
+
+    def _build_task(self, task_id: TaskId, connector_props: Mapping[str, str], task_config: Mapping[str, str],
+                    target: TargetState) -> TaskRunner:
+        task_class = import_python_path(task_config[TASK_CLASS_CONFIG])
+        if task_class is None:
+            raise ConnectException(f"Task class {task_config[TASK_CLASS_CONFIG]} could not be imported")
+        task = task_class()
+        plugins = TaskPlugins(
+            task,
+            self._converter("key.converter", connector_props, is_key=True),
+            self._converter("value.converter", connector_props, is_key=False),
+            self._header_converter(connector_props),
+            build_transformation_chain(connector_props, self.registry),
+            self.error_handler(task_id, connector_props),
+        )
+        common = dict(task_id=task_id, task_config=task_config, connector_config=connector_props,
+                      plugins=plugins, worker_config=self.config.values(), listener=self.listener,
+                      initial_state=target)
+        if isinstance(task, SourceTask):
+            return SourceTaskRunner(
+                producer_config=self.producer_config(task_id, connector_props),
+                offset_reader=ConnectorOffsetReader(task_id.connector, self.offset_store),
+                offset_writer=ConnectorOffsetWriter(task_id.connector, self.offset_store),
+                **common,
+            )
+        if isinstance(task, SinkTask):
+            consumer_props = self._client_props("consumer.", "consumer.override.", connector_props)
+            return SinkTaskRunner(
+                consumer_config=self.consumer_config(task_id, connector_props),
+                max_poll_records=int(consumer_props.get("max.poll.records", 500)),
+                **common,
+            )
+        raise ConnectException(f"{type(task).__name__} is neither a SourceTask nor a SinkTask")
+
+    def error_handler(self, task_id: TaskId, connector_props: Mapping[str, str]) -> ErrorHandler:
+        return ErrorHandler(_typed_error_settings(connector_props), task_id.connector, task_id.task)
+
+    def stop_and_await_tasks(self, name: str, task_numbers: list[int] | None = None) -> None:
+        running = self._connectors.get(name)
+        if running is None:
+            return
+        numbers = list(running.tasks) if task_numbers is None else task_numbers
+        runners = [running.tasks.pop(n) for n in numbers if n in running.tasks]
+        for runner in runners:
+            runner.stop()
+        timeout_s = float(self.config.get("task.shutdown.graceful.timeout.ms")) / 1000
+        for runner in runners:
+            if not runner.await_stop(timeout_s):
+                log.error("Graceful stop of task %s failed.", runner.id)
+
+    def task_runner(self, task_id: TaskId) -> TaskRunner | None:
+        running = self._connectors.get(task_id.connector)
+        return running.tasks.get(task_id.task) if running else None
+
+    # -- plugin set-up ---------------------------------------------------------------------------
+    def _plugin_settings(self, key: str, connector_props: Mapping[str, str]) -> tuple[str, dict[str, Any]]:
+        """(class name, settings) of a converter: the connector's own when it names one, else
+        the worker's, as in Kafka."""
+        prefix = key + "."
+        if connector_props.get(key):
+            source: Mapping[str, Any] = connector_props
+        else:
+            source = self.props
+        class_name = source.get(key)
+        if not class_name:
+            raise ConnectException(f'Missing required configuration "{key}" which has no default value.')
+        settings = {k[len(prefix):]: v for k, v in source.items() if k.startswith(prefix)}
+        return str(class_name), settings
+
+    def _converter(self, key: str, connector_props: Mapping[str, str], is_key: bool) -> Converter:
+        class_name, settings = self._plugin_settings(key, connector_props)
+        converter = self.registry.find("converter", class_name)()
+        converter.configure(settings, is_key)
+        return converter
+
+    def _header_converter(self, connector_props: Mapping[str, str]) -> HeaderConverter:
+        if not connector_props.get("header.converter") and not self.props.get("header.converter"):
+            class_name, settings = "SimpleHeaderConverter", {}
+        else:
+            class_name, settings = self._plugin_settings("header.converter", connector_props)
+        converter = self.registry.find("header_converter", class_name)()
+        converter.configure(settings)
+        return converter
+
+    def _client_props(self, worker_prefix: str, override_prefix: str, connector_props: Mapping[str, str]) -> dict[str, Any]:
+        props = client_configs.worker_client_props(self.props, worker_prefix)
+        props.update(client_configs.connector_overrides(
+            connector_props, override_prefix,
+            str(self.config.get("connector.client.config.override.policy")),
+            str(connector_props.get("name")),
+        ))
+        return props
+
+    def producer_config(self, task_id: TaskId, connector_props: Mapping[str, str]) -> dict[str, Any]:
+        """Kafka Connect's producer defaults (acks=all, idempotence, unbounded delivery time),
+        then the worker's ``producer.*``, then the connector's ``producer.override.*``."""
+        props: dict[str, Any] = {
+            "enable.idempotence": True,
+            "acks": "all",
+            "delivery.timeout.ms": 2147483647,
+            "client.id": f"connector-producer-{task_id}",
+        }
+        props.update(self._client_props("producer.", "producer.override.", connector_props))
+        return client_configs.to_librdkafka(props, f"producer of {task_id}")
+
+    def consumer_config(self, task_id: TaskId, connector_props: Mapping[str, str]) -> dict[str, Any]:
+        """The sink consumer: group ``connect-<name>``, no auto-commit, from the earliest offset
+        (Kafka Connect's defaults), then worker and connector settings."""
+        props: dict[str, Any] = {
+            "group.id": f"connect-{task_id.connector}",
+            "enable.auto.commit": False,
+            "auto.offset.reset": "earliest",
+            "client.id": f"connector-consumer-{task_id}",
+        }
+        props.update(self._client_props("consumer.", "consumer.override.", connector_props))
+        return client_configs.to_librdkafka(props, f"consumer of {task_id}")
+
+
+def _typed_error_settings(props: Mapping[str, str]) -> dict[str, Any]:
+    return {
+        "errors.tolerance": str(props.get("errors.tolerance", "none")).strip().lower(),
+        "errors.log.enable": str(props.get("errors.log.enable", "false")).strip().lower() == "true",
+        "errors.log.include.messages": str(props.get("errors.log.include.messages", "false")).strip().lower() == "true",
+    }
+
