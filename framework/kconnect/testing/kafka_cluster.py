@@ -1,0 +1,521 @@
+"""A real Apache Kafka cluster (KRaft mode) on loopback, for tests, benchmarks and the quickstart."""
+
+from __future__ import annotations
+
+import atexit
+import base64
+import contextlib
+import ctypes
+import logging
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+import weakref
+from collections.abc import Mapping
+from pathlib import Path
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, Self
+
+from kconnect.testing.kafka_jars import KafkaSetupError, java_executable, kafka_libs
+
+if TYPE_CHECKING:
+    from confluent_kafka.admin import AdminClient
+
+log = logging.getLogger(__name__)
+
+_HOST = "127.0.0.1"
+_BIND_ERRORS = ("Address already in use", "BindException")
+_START_ATTEMPTS = 3
+_LOG4J2_PROPERTIES = """\
+status = warn
+appender.stdout.type = Console
+appender.stdout.name = STDOUT
+appender.stdout.layout.type = PatternLayout
+appender.stdout.layout.pattern = [%d] %p %m (%c)%n
+rootLogger.level = INFO
+rootLogger.appenderRef.stdout.ref = STDOUT
+# Per-request and state-change chatter would drown what matters when a test fails.
+logger.request.name = kafka.request.logger
+logger.request.level = WARN
+logger.state.name = state.change.logger
+logger.state.level = WARN
+logger.controller.name = org.apache.kafka.controller
+logger.controller.level = INFO
+"""
+
+
+def new_cluster_id() -> str:
+    """A KRaft cluster id: a random UUID as 22 characters of URL-safe base64, as Kafka wants."""
+    return base64.urlsafe_b64encode(uuid.uuid4().bytes).decode("ascii").rstrip("=")
+
+
+def broker_properties(
+    node_id: int,
+    brokers: int,
+    broker_ports: list[int],
+    controller_ports: list[int],
+    data_dir: Path,
+    overrides: Mapping[str, Any] | None = None,
+) -> dict[str, str]:
+    """The ``server.properties`` of one combined broker+controller node of a loopback cluster."""
+    # Internal topics can only be as replicated as there are brokers; with three, min ISR 2
+    # keeps them writable while one broker is down (kill_broker/restart_broker tests).
+    internal_rf = min(brokers, 3)
+    internal_min_isr = max(1, internal_rf - 1)
+    voters = ",".join(f"{i}@{_HOST}:{port}" for i, port in enumerate(controller_ports))
+    props: dict[str, str] = {
+        "process.roles": "broker,controller",
+        "node.id": str(node_id),
+        "controller.quorum.voters": voters,
+        "listeners": f"PLAINTEXT://{_HOST}:{broker_ports[node_id]},"
+        f"CONTROLLER://{_HOST}:{controller_ports[node_id]}",
+        "advertised.listeners": f"PLAINTEXT://{_HOST}:{broker_ports[node_id]}",
+        "listener.security.protocol.map": "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
+        "controller.listener.names": "CONTROLLER",
+        "inter.broker.listener.name": "PLAINTEXT",
+        "log.dirs": str(data_dir),
+        "num.partitions": "1",
+        "default.replication.factor": "1",
+        "auto.create.topics.enable": "true",
+        "delete.topic.enable": "true",
+        "group.initial.rebalance.delay.ms": "0",
+        "offsets.topic.replication.factor": str(internal_rf),
+        "transaction.state.log.replication.factor": str(internal_rf),
+        "transaction.state.log.min.isr": str(internal_min_isr),
+        "share.coordinator.state.topic.replication.factor": str(internal_rf),
+        "share.coordinator.state.topic.min.isr": str(internal_min_isr),
+        # Fewer partitions than the production default of 50 make the first consumer group
+        # and the first transaction of a test run appear in well under a second.
+        "offsets.topic.num.partitions": "5",
+        "transaction.state.log.num.partitions": "5",
+        "num.network.threads": "2",
+        "num.io.threads": "4",
+        "log.retention.check.interval.ms": "60000",
+    }
+    for key, value in (overrides or {}).items():
+        props[key] = str(value).lower() if isinstance(value, bool) else str(value)
+    return props
+
+
+def _render_properties(props: Mapping[str, str]) -> str:
+    # Our values never contain newlines; colons and equals signs inside values are legal there,
+    # but backslashes (Windows paths) would be eaten, so escape them.
+    return "".join(f"{k}={v.replace(chr(92), chr(92) * 2)}\n" for k, v in props.items())
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((_HOST, 0))
+        return int(sock.getsockname()[1])
+
+
+def _kill_with_parent() -> None:
+    """Run in the child before exec: make Linux SIGKILL the JVM when the Python process dies.
+
+    That covers what atexit cannot: a test run killed with SIGKILL or crashing hard.
+    """
+    # Best effort: if prctl is unavailable, atexit and stop() still clean up.
+    with contextlib.suppress(Exception):
+        libc = ctypes.CDLL(None, use_errno=True)
+        pr_set_pdeathsig = 1
+        libc.prctl(pr_set_pdeathsig, signal.SIGKILL, 0, 0, 0)
+
+
+class _Node:
+    """One broker+controller JVM of a :class:`KafkaCluster`."""
+
+    def __init__(self, node_id: int, directory: Path) -> None:
+        self.node_id = node_id
+        self.directory = directory
+        self.config_file = directory / "server.properties"
+        self.data_dir = directory / "data"
+        self.log_file = directory / "server.log"
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def is_running(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
+    def log_tail(self, lines: int = 40) -> str:
+        try:
+            text = self.log_file.read_text(errors="replace")
+        except OSError:
+            return "(no log)"
+        return "\n".join(text.splitlines()[-lines:])
+
+
+class KafkaCluster:
+    """A throwaway Apache Kafka cluster in KRaft mode, listening only on 127.0.0.1.
+
+    Each node is one JVM acting as both broker and controller, with its config, data and log
+    in a temporary directory that :meth:`stop` removes. Use it as a context manager::
+
+        with KafkaCluster(brokers=3) as cluster:
+            cluster.create_topic("orders", partitions=3, replication_factor=3)
+            producer = Producer({"bootstrap.servers": cluster.bootstrap_servers})
+
+    ``broker_config`` entries are added to (and override) every node's ``server.properties``.
+    Jars come from :func:`kconnect.testing.kafka_jars.kafka_libs`.
+    """
+
+    def __init__(
+        self,
+        brokers: int = 1,
+        broker_config: Mapping[str, Any] | None = None,
+        *,
+        start_timeout: float = 90.0,
+        heap: str = "512m",
+    ) -> None:
+        if brokers < 1:
+            raise ValueError(f"brokers must be at least 1, not {brokers}")
+        self.brokers = brokers
+        self.broker_config = dict(broker_config or {})
+        self.start_timeout = start_timeout
+        self.heap = heap
+        self._cluster_id = new_cluster_id()
+        self._workdir: Path | None = None
+        self._nodes: list[_Node] = []
+        self._broker_ports: list[int] = []
+        self._controller_ports: list[int] = []
+        self._admin: AdminClient | None = None
+        self._java: str | None = None
+        self._libs: Path | None = None
+        self._lock = threading.RLock()
+        self._atexit_registered = False
+
+    # -- properties ---------------------------------------------------------------------
+
+    @property
+    def cluster_id(self) -> str:
+        """The KRaft cluster id the nodes were formatted with."""
+        return self._cluster_id
+
+    @property
+    def bootstrap_servers(self) -> str:
+        """``"127.0.0.1:p1,127.0.0.1:p2,…"``, for ``bootstrap.servers``."""
+        if not self._broker_ports:
+            raise RuntimeError("the cluster has not been started")
+        return ",".join(f"{_HOST}:{port}" for port in self._broker_ports)
+
+    @property
+    def data_dir(self) -> Path | None:
+        """The temporary directory holding every node's config, data and log (None if stopped)."""
+        return self._workdir
+
+    @property
+    def pids(self) -> list[int]:
+        """Process ids of the running node JVMs."""
+        return [n.process.pid for n in self._nodes if n.process is not None and n.is_running()]
+
+    def log_file(self, node: int) -> Path:
+        """The combined stdout/stderr log of node ``node``."""
+        return self._nodes[node].log_file
+
+    # -- lifecycle ----------------------------------------------------------------------
+
+    def __enter__(self) -> Self:
+        self.start()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    def start(self) -> Self:
+        """Format and start every node, then wait until all brokers serve metadata.
+
+        Raises :class:`KafkaSetupError` (with the tail of the broker log) if the cluster is not
+        up within ``start_timeout`` seconds.
+        """
+        with self._lock:
+            if self._workdir is not None:
+                return self
+            # Fail fast, before any temp dir or process exists, if java or the jars are missing.
+            self._java = java_executable()
+            self._libs = kafka_libs()
+            if not self._atexit_registered:
+                # A weak reference so that registering does not keep the cluster alive forever.
+                ref = weakref.ref(self)
+                atexit.register(lambda: (c := ref()) is not None and c.stop())
+                self._atexit_registered = True
+            for attempt in range(1, _START_ATTEMPTS + 1):
+                try:
+                    self._start_once()
+                    return self
+                except _PortTaken:
+                    # Another process grabbed one of the ports we probed: try fresh ones.
+                    self.stop()
+                    if attempt == _START_ATTEMPTS:
+                        raise KafkaSetupError(
+                            "Kafka could not bind its loopback ports after "
+                            f"{_START_ATTEMPTS} attempts"
+                        ) from None
+                except BaseException:
+                    self.stop()
+                    raise
+        return self  # pragma: no cover - the loop always returns or raises
+
+    def _start_once(self) -> None:
+        self._workdir = Path(tempfile.mkdtemp(prefix="kconnect-kafka-"))
+        ports = [_free_port() for _ in range(2 * self.brokers)]
+        if len(set(ports)) != len(ports):
+            raise _PortTaken()
+        self._broker_ports = ports[: self.brokers]
+        self._controller_ports = ports[self.brokers :]
+        (self._workdir / "log4j2.properties").write_text(_LOG4J2_PROPERTIES)
+        self._nodes = []
+        for node_id in range(self.brokers):
+            node = _Node(node_id, self._workdir / f"node-{node_id}")
+            node.directory.mkdir()
+            props = broker_properties(
+                node_id,
+                self.brokers,
+                self._broker_ports,
+                self._controller_ports,
+                node.data_dir,
+                self.broker_config,
+            )
+            node.config_file.write_text(_render_properties(props))
+            self._nodes.append(node)
+        self._format_storage()
+        for node in self._nodes:
+            self._launch(node)
+        self._wait_until_ready(time.monotonic() + self.start_timeout)
+
+    def _java_command(self, *args: str, heap: str) -> list[str]:
+        assert self._java is not None and self._libs is not None
+        return [
+            self._java,
+            f"-Xmx{heap}",
+            "-XX:+UseG1GC",
+            "-XX:MaxGCPauseMillis=20",
+            "-XX:+ExitOnOutOfMemoryError",
+            "-Djava.awt.headless=true",
+            f"-Dlog4j2.configurationFile={self._workdir / 'log4j2.properties'}",
+            "-cp",
+            f"{self._libs}{os.sep}*",
+            *args,
+        ]
+
+    def _format_storage(self) -> None:
+        # Static voters (controller.quorum.voters) need neither --standalone nor
+        # --initial-controllers; every node is formatted with the same cluster id.
+        for node in self._nodes:
+            cmd = self._java_command(
+                # StorageTool is short-lived: C1 only and a small heap start it faster.
+                "-XX:TieredStopAtLevel=1",
+                "kafka.tools.StorageTool",
+                "format",
+                "--cluster-id",
+                self._cluster_id,
+                "--config",
+                str(node.config_file),
+                heap="256m",
+            )
+            result = subprocess.run(cmd, capture_output=True, text=True, timeout=120, check=False)
+            if result.returncode != 0:
+                raise KafkaSetupError(
+                    f"Kafka StorageTool could not format node {node.node_id} "
+                    f"(exit {result.returncode}):\n{result.stdout}{result.stderr}"
+                )
+
+    def _launch(self, node: _Node) -> None:
+        cmd = self._java_command("kafka.Kafka", str(node.config_file), heap=self.heap)
+        # Only the thread that forked can arm PDEATHSIG sensibly: Linux fires it when that
+        # *thread* exits, which for a helper thread would kill a healthy broker.
+        arm_pdeathsig = (
+            sys.platform.startswith("linux")
+            and threading.current_thread() is threading.main_thread()
+        )
+        with open(node.log_file, "ab") as log_handle:
+            node.process = subprocess.Popen(
+                cmd,
+                stdin=subprocess.DEVNULL,
+                stdout=log_handle,
+                stderr=subprocess.STDOUT,
+                cwd=node.directory,
+                # Its own process group, so Ctrl-C in a terminal reaches pytest, not the broker,
+                # and stop() can signal the whole group.
+                start_new_session=True,
+                # prctl only, no locks taken: safe despite librdkafka's threads.
+                preexec_fn=_kill_with_parent if arm_pdeathsig else None,  # noqa: PLW1509
+            )
+        log.debug("started Kafka node %d, pid %d", node.node_id, node.process.pid)
+
+    def _wait_until_ready(self, deadline: float, restarted: int | None = None) -> None:
+        expected = self.brokers
+        client = self.admin()
+        if restarted is not None:
+            # The cluster's metadata may still list a restarted broker that has not come back
+            # (until its session times out), so ask the restarted broker itself.
+            client = self._new_admin(f"{_HOST}:{self._broker_ports[restarted]}")
+        last_error = "no answer yet"
+        while True:
+            for node in self._nodes:
+                if node.process is not None and node.process.poll() is not None:
+                    tail = node.log_tail()
+                    if any(marker in tail for marker in _BIND_ERRORS):
+                        raise _PortTaken()
+                    raise KafkaSetupError(
+                        f"Kafka node {node.node_id} exited with code {node.process.returncode} "
+                        f"while starting; last lines of {node.log_file}:\n{tail}"
+                    )
+            try:
+                metadata = client.list_topics(timeout=2)
+                if len(metadata.brokers) >= expected:
+                    return
+                last_error = f"{len(metadata.brokers)} of {expected} brokers registered"
+            except Exception as exc:  # noqa: BLE001 - KafkaException while the broker starts
+                last_error = str(exc)
+            if time.monotonic() >= deadline:
+                tails = "\n".join(
+                    f"--- node {n.node_id} ({n.log_file}):\n{n.log_tail()}" for n in self._nodes
+                )
+                raise KafkaSetupError(
+                    f"Kafka cluster did not come up within {self.start_timeout:.0f} s "
+                    f"({last_error}).\n{tails}"
+                )
+            time.sleep(0.25)
+
+    def stop(self, timeout: float = 5.0) -> None:
+        """Stop every node (SIGTERM, then SIGKILL after ``timeout`` s) and delete all its files.
+
+        Safe to call more than once; also runs at interpreter exit. The bound is short on
+        purpose: the data is deleted anyway, and in a multi-node cluster the last controllers
+        can spend many seconds waiting for a quorum that is shutting down around them.
+        """
+        with self._lock:
+            self._admin = None
+            # Signal all nodes first and wait afterwards: stopping one at a time would make the
+            # last nodes wait on a controller quorum that has already gone.
+            for node in self._nodes:
+                self._signal(node, signal.SIGTERM)
+            deadline = time.monotonic() + timeout
+            for node in self._nodes:
+                self._reap(node, deadline)
+            self._nodes = []
+            if self._workdir is not None:
+                shutil.rmtree(self._workdir, ignore_errors=True)
+                self._workdir = None
+            self._broker_ports = []
+            self._controller_ports = []
+
+    @staticmethod
+    def _signal(node: _Node, signum: int) -> None:
+        if node.process is None or node.process.poll() is not None:
+            return
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(node.process.pid, signum)
+
+    def _reap(self, node: _Node, deadline: float) -> None:
+        if node.process is None:
+            return
+        try:
+            node.process.wait(timeout=max(0.0, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            log.debug("Kafka node %d did not stop in time; killing it", node.node_id)
+            self._signal(node, signal.SIGKILL)
+            node.process.wait(timeout=30)
+
+    # -- single brokers -----------------------------------------------------------------
+
+    def kill_broker(self, node: int) -> None:
+        """Kill node ``node`` with SIGKILL, as a crash would; its data stays for a restart."""
+        with self._lock:
+            target = self._nodes[node]
+            self._signal(target, signal.SIGKILL)
+            self._reap(target, time.monotonic() + 30)
+
+    def stop_broker(self, node: int, timeout: float = 30.0) -> None:
+        """Shut node ``node`` down cleanly (SIGTERM); its data stays for a restart."""
+        with self._lock:
+            target = self._nodes[node]
+            self._signal(target, signal.SIGTERM)
+            self._reap(target, time.monotonic() + timeout)
+
+    def restart_broker(self, node: int) -> None:
+        """Stop node ``node`` if it runs, start it again on the same ports and data, and wait
+        until every broker of the cluster is back."""
+        with self._lock:
+            self.stop_broker(node)
+            self._launch(self._nodes[node])
+            self._wait_until_ready(time.monotonic() + self.start_timeout, restarted=node)
+
+    # -- admin helpers ------------------------------------------------------------------
+
+    def admin(self) -> AdminClient:
+        """A confluent-kafka ``AdminClient`` for this cluster (one per cluster, reused)."""
+        with self._lock:
+            if self._admin is None:
+                self._admin = self._new_admin(self.bootstrap_servers)
+            return self._admin
+
+    @staticmethod
+    def _new_admin(bootstrap_servers: str) -> AdminClient:
+        from confluent_kafka.admin import AdminClient
+
+        return AdminClient(
+            {
+                "bootstrap.servers": bootstrap_servers,
+                # librdkafka would otherwise print connection-refused noise to stderr while
+                # the brokers are still starting.
+                "logger": logging.getLogger("kconnect.testing.librdkafka"),
+            }
+        )
+
+    def create_topic(
+        self,
+        name: str,
+        partitions: int = 1,
+        replication_factor: int = 1,
+        config: Mapping[str, str] | None = None,
+        timeout: float = 30.0,
+    ) -> None:
+        """Create a topic and wait until every partition has a leader, so it is usable at once."""
+        from confluent_kafka.admin import NewTopic
+
+        topic = NewTopic(
+            name,
+            num_partitions=partitions,
+            replication_factor=replication_factor,
+            config=dict(config or {}),
+        )
+        futures = self.admin().create_topics([topic], operation_timeout=timeout)
+        futures[name].result(timeout=timeout)
+        deadline = time.monotonic() + timeout
+        while True:
+            metadata = self.admin().list_topics(topic=name, timeout=timeout)
+            found = metadata.topics.get(name)
+            if (
+                found is not None
+                and found.error is None
+                and len(found.partitions) == partitions
+                and all(p.leader >= 0 for p in found.partitions.values())
+            ):
+                return
+            if time.monotonic() >= deadline:
+                raise TimeoutError(f"topic {name!r} has no leader for every partition yet")
+            time.sleep(0.1)
+
+    def delete_topic(self, name: str, timeout: float = 30.0) -> None:
+        """Delete a topic."""
+        futures = self.admin().delete_topics([name], operation_timeout=timeout)
+        futures[name].result(timeout=timeout)
+
+    def __repr__(self) -> str:
+        state = self.bootstrap_servers if self._broker_ports else "stopped"
+        return f"KafkaCluster(brokers={self.brokers}, {state})"
+
+
+class _PortTaken(Exception):
+    """A node could not bind a port we had probed as free; start again with new ports."""
