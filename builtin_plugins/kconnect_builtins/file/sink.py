@@ -20,9 +20,11 @@ log = logging.getLogger(__name__)
 
 FILE_CONFIG = "file"
 
+# Unlike Apache Kafka 3.x (where a missing "file" silently means stdout), the key is required,
+# as in the Kafka Connect REST examples users learn from; an empty value selects stdout.
 CONFIG_DEF = ConfigDef().define(
-    FILE_CONFIG, ConfigDef.Type.STRING, None, None, ConfigDef.Importance.HIGH,
-    "Destination filename. If not specified, the standard output will be used",
+    FILE_CONFIG, ConfigDef.Type.STRING, ConfigDef.NO_DEFAULT_VALUE, None, ConfigDef.Importance.HIGH,
+    "Destination filename. If empty, the standard output will be used",
 )
 
 
@@ -42,8 +44,8 @@ class FileStreamSinkConnector(SinkConnector):
         return FileStreamSinkTask
 
     def task_configs(self, max_tasks: int) -> list[dict[str, str]]:
-        config = {FILE_CONFIG: self._props[FILE_CONFIG]} if self._props.get(FILE_CONFIG) else {}
-        return [dict(config)]
+        # As Kafka: every task gets the connector's config (they all append to the same file).
+        return [dict(self._props) for _ in range(max_tasks)]
 
     def stop(self) -> None:
         pass

@@ -1,0 +1,235 @@
+"""File -> Kafka and Kafka -> file throughput of a standalone worker, next to bare
+confluent-kafka produce and consume loops on the same broker, in one run.
+
+    python benchmarks/file_pipeline.py [--records 1000000] [--converter string|json]
+                                       [--transforms]
+
+Prints records/s, MB/s, the worker's peak RSS and the ratio to the bare loops. The pipelines
+are timed from the first record reaching the topic (or the output file) to the last, so
+interpreter start-up and plugin loading are not counted; the bare loops are timed from the
+first produce/consume call to the last acknowledgement.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import psutil
+from confluent_kafka import Consumer, Producer, TopicPartition
+
+from kconnect.testing import KafkaCluster
+
+LINE_BYTES = 100
+
+
+def make_input(path: Path, records: int) -> None:
+    body = "x" * (LINE_BYTES - 1 - 9)
+    with open(path, "w") as f:
+        for i in range(records):
+            f.write(f"{i:09d}{body}\n")
+
+
+def bare_produce(bootstrap: str, topic: str, records: int) -> float:
+    producer = Producer({"bootstrap.servers": bootstrap, "enable.idempotence": True, "acks": "all",
+                         "delivery.report.only.error": True})
+    value = b"x" * (LINE_BYTES - 1)
+    start = time.perf_counter()
+    for _ in range(records):
+        while True:
+            try:
+                producer.produce(topic, value)
+                break
+            except BufferError:
+                producer.poll(0.05)
+    producer.flush(120)
+    return records / (time.perf_counter() - start)
+
+
+def bare_consume(bootstrap: str, topic: str, records: int) -> float:
+    consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": f"bare-{time.time()}",
+                         "auto.offset.reset": "earliest", "enable.auto.commit": False})
+    consumer.subscribe([topic])
+    seen = 0
+    start = None
+    deadline = time.monotonic() + 300
+    while seen < records and time.monotonic() < deadline:
+        batch = consumer.consume(500, 1.0)
+        if batch and start is None:
+            start = time.perf_counter()
+        seen += sum(1 for m in batch if m.error() is None)
+    elapsed = time.perf_counter() - (start or time.perf_counter())
+    consumer.close()
+    return seen / elapsed if elapsed else 0.0
+
+
+class RssSampler(threading.Thread):
+    """Samples the peak resident set size of a process and its children."""
+
+    def __init__(self, pid: int):
+        super().__init__(daemon=True)
+        self.process = psutil.Process(pid)
+        self.peak = 0
+        self.running = True
+
+    def run(self) -> None:
+        while self.running:
+            try:
+                rss = self.process.memory_info().rss + sum(
+                    c.memory_info().rss for c in self.process.children(recursive=True))
+                self.peak = max(self.peak, rss)
+            except psutil.Error:
+                pass
+            time.sleep(0.1)
+
+
+def topic_size(bootstrap: str, topic: str) -> int:
+    consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": "watermarks"})
+    try:
+        metadata = consumer.list_topics(topic, timeout=10)
+        if topic not in metadata.topics or metadata.topics[topic].error is not None:
+            return 0
+        total = 0
+        for partition in metadata.topics[topic].partitions:
+            low, high = consumer.get_watermark_offsets(TopicPartition(topic, partition), timeout=10)
+            total += high - low
+        return total
+    finally:
+        consumer.close()
+
+
+def worker_files(workdir: Path, bootstrap: str, converter: str) -> Path:
+    worker = workdir / "worker.properties"
+    lines = [f"bootstrap.servers={bootstrap}", f"offset.storage.file.filename={workdir}/offsets",
+             "offset.flush.interval.ms=10000", "listeners=http://127.0.0.1:0"]
+    if converter == "json":
+        lines += ["key.converter=org.apache.kafka.connect.json.JsonConverter",
+                  "value.converter=org.apache.kafka.connect.json.JsonConverter"]
+    else:
+        lines += ["key.converter=org.apache.kafka.connect.storage.StringConverter",
+                  "value.converter=org.apache.kafka.connect.storage.StringConverter"]
+    worker.write_text("\n".join(lines) + "\n")
+    return worker
+
+
+def run_worker(workdir: Path, worker: Path, connector_props: str, done, timeout_s: float = 600):
+    """Start connect-standalone with one connector; returns (records/s measure fn result, peak RSS)."""
+    connector = workdir / f"connector-{time.time_ns()}.properties"
+    connector.write_text(connector_props)
+    log = open(workdir / "worker.log", "ab")
+    process = subprocess.Popen([sys.executable, "-m", "kconnect.cli", "standalone", str(worker), str(connector)],
+                               stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    sampler = RssSampler(process.pid)
+    sampler.start()
+    try:
+        return done(process, timeout_s), sampler.peak
+    finally:
+        sampler.running = False
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(60)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+        log.close()
+
+
+def measure_until(progress, target: int, process, timeout_s: float) -> float:
+    """Records/s from the first record seen to ``target``."""
+    start = None
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"worker exited with {process.returncode}")
+        count = progress()
+        now = time.perf_counter()
+        if count > 0 and start is None:
+            start, first = now, count
+        if count >= target:
+            return (target - first) / (now - start) if now > start else float("inf")
+        time.sleep(0.05)
+    raise RuntimeError(f"timed out after {timeout_s}s")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--records", type=int, default=1_000_000)
+    parser.add_argument("--converter", choices=["string", "json"], default="string")
+    parser.add_argument("--transforms", action="store_true",
+                        help="also run file -> Kafka with InsertField, ReplaceField, TimestampRouter")
+    args = parser.parse_args()
+    n = args.records
+    mb = n * LINE_BYTES / 1e6
+    with tempfile.TemporaryDirectory(prefix="kconnect-bench-") as tmp, KafkaCluster() as cluster:
+        workdir = Path(tmp)
+        bootstrap = cluster.bootstrap_servers
+        input_file = workdir / "input.txt"
+        make_input(input_file, n)
+        for t in ("bare", "pipeline"):
+            cluster.create_topic(t, partitions=1)
+        print(f"{n:,} records of {LINE_BYTES} bytes ({mb:.0f} MB), converter={args.converter}, 1 broker, 1 partition")
+
+        bare_p = bare_produce(bootstrap, "bare", n)
+        print(f"bare produce loop      {bare_p:>12,.0f} rec/s {bare_p * LINE_BYTES / 1e6:8.1f} MB/s")
+        bare_c = bare_consume(bootstrap, "bare", n)
+        print(f"bare consume loop      {bare_c:>12,.0f} rec/s {bare_c * LINE_BYTES / 1e6:8.1f} MB/s")
+
+        worker = worker_files(workdir, bootstrap, args.converter)
+        source_props = (f"name=bench-source\nconnector.class=FileStreamSource\nfile={input_file}\n"
+                        "topic=pipeline\nbatch.size=5000\n")
+        rate, rss = run_worker(workdir, worker, source_props,
+                               lambda p, t: measure_until(lambda: topic_size(bootstrap, "pipeline"), n, p, t))
+        print(f"file -> Kafka pipeline {rate:>12,.0f} rec/s {rate * LINE_BYTES / 1e6:8.1f} MB/s  "
+              f"peak RSS {rss / 2**20:6.0f} MiB  ratio to bare produce {rate / bare_p:5.2f}")
+
+        output = workdir / "output.txt"
+        sink_props = f"name=bench-sink\nconnector.class=FileStreamSink\nfile={output}\ntopics=pipeline\n"
+
+        def output_lines() -> int:
+            try:
+                return os.path.getsize(output) // LINE_BYTES
+            except FileNotFoundError:
+                return 0
+
+        rate_c, rss_c = run_worker(workdir, worker, sink_props, lambda p, t: measure_until(output_lines, n, p, t))
+        print(f"Kafka -> file pipeline {rate_c:>12,.0f} rec/s {rate_c * LINE_BYTES / 1e6:8.1f} MB/s  "
+              f"peak RSS {rss_c / 2**20:6.0f} MiB  ratio to bare consume {rate_c / bare_c:5.2f}")
+
+        if args.transforms:
+            # The file source emits strings; HoistField makes them structs in both runs, so the
+            # ratio isolates the cost of InsertField + ReplaceField + TimestampRouter.
+            hoist = ("transforms.hoist.type=org.apache.kafka.connect.transforms.HoistField$Value\n"
+                     "transforms.hoist.field=line\n")
+            chain = (
+                "transforms.insert.type=org.apache.kafka.connect.transforms.InsertField$Value\n"
+                "transforms.insert.static.field=source\ntransforms.insert.static.value=bench\n"
+                "transforms.replace.type=org.apache.kafka.connect.transforms.ReplaceField$Value\n"
+                "transforms.replace.renames=line:text\n"
+                "transforms.route.type=org.apache.kafka.connect.transforms.TimestampRouter\n"
+                "transforms.route.topic.format=${topic}-routed\n"
+            )
+            rates = {}
+            for label, aliases, extra, topic in (
+                ("HoistField only", "hoist", hoist, "hoisted"),
+                ("HoistField + 3 transforms", "hoist,insert,replace,route", hoist + chain, "chained-routed"),
+            ):
+                cluster.create_topic(topic, partitions=1)
+                props = (f"name=bench-{aliases.count(',')}\nconnector.class=FileStreamSource\nfile={input_file}\n"
+                         f"topic={topic.replace('-routed', '')}\nbatch.size=5000\ntransforms={aliases}\n" + extra)
+                rates[label], _ = run_worker(
+                    workdir, worker, props,
+                    lambda p, t, topic=topic: measure_until(lambda: topic_size(bootstrap, topic), n, p, t))
+                print(f"file -> Kafka, {label:<26} {rates[label]:>10,.0f} rec/s")
+            base, chained = rates["HoistField only"], rates["HoistField + 3 transforms"]
+            print(f"transform chain ratio {chained / base:5.2f} (cost {100 * (1 - chained / base):.0f}% of throughput)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
