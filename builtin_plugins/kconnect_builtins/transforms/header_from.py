@@ -7,7 +7,7 @@ from typing import Any
 
 from kconnect.api.config import NO_DEFAULT_VALUE, ConfigDef, ValidString
 from kconnect.api.data import Schema, SchemaBuilder
-from kconnect.api.errors import ConfigException
+from kconnect.api.errors import ConfigException, DataException
 from kconnect.api.records import ConnectRecord
 from kconnect.api.transform import Transformation
 from kconnect_builtins.transforms._util import (
@@ -139,18 +139,12 @@ class HeaderFrom(KeyOrValueTransformation, Transformation[ConnectRecord]):
             field = schema.field(field_name)
             if field is None:
                 # Kafka fails here too, when it looks up the schema of the missing field.
-                raise_missing(field_name)
-            copied.append((header, field.index, field.schema))  # type: ignore[union-attr]
+                raise DataException(f"{field_name} is not a valid field name")
+            copied.append((header, field.index, field.schema))
         return builder.build(), kept, copied
 
     def close(self) -> None:
         self._cache.clear()
-
-
-def raise_missing(field_name: str) -> None:
-    from kconnect.api.errors import DataException
-
-    raise DataException(f"{field_name} is not a valid field name")
 
 
 add_key_value_variants(HeaderFrom, "HeaderFrom")

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from kconnect.api.config import ConfigDef
-from kconnect.api.errors import ConfigException, DataException
+from kconnect.api.errors import DataException
 from kconnect.api.records import ConnectRecord
 from kconnect.api.transform import Transformation
 from kconnect_builtins.transforms._datefmt import JavaDateFormat
@@ -56,8 +56,6 @@ class TimestampRouter(Transformation[ConnectRecord]):
             self._timestamp_format = JavaDateFormat(pattern)
         except ValueError as e:
             raise config_error(TIMESTAMP_FORMAT, pattern, str(e)) from None
-        if self._topic_format is None:
-            raise ConfigException(f'Missing required configuration "{TOPIC_FORMAT}"')
 
     def apply(self, record: ConnectRecord) -> ConnectRecord:
         timestamp = record.timestamp
