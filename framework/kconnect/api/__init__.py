@@ -13,6 +13,7 @@ from kconnect.api.config import (
     ConfigValue,
     Password,
 )
+from kconnect.api.config_provider import ConfigData, ConfigProvider
 from kconnect.api.connector import (
     Connector,
     ConnectorContext,
