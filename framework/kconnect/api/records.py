@@ -96,7 +96,7 @@ class ConnectRecord:
         "value_schema",
         "value",
         "timestamp",
-        "headers",
+        "_headers",
     )
 
     def __init__(
@@ -117,7 +117,19 @@ class ConnectRecord:
         self.value_schema = value_schema
         self.value = value
         self.timestamp = timestamp
-        self.headers = headers if isinstance(headers, Headers) else Headers(headers)
+        self._headers = _as_headers(headers)
+
+    @property
+    def headers(self) -> Headers:
+        """The record's headers. Created on first use: most records have none, and this saves
+        an object per record on the hot path (the runtime checks ``_headers`` directly)."""
+        if self._headers is None:
+            self._headers = Headers()
+        return self._headers
+
+    @headers.setter
+    def headers(self, value: Headers | Iterable[Header] | None) -> None:
+        self._headers = _as_headers(value)
 
     _UNSET: Any = object()
 
@@ -135,7 +147,7 @@ class ConnectRecord:
             value_schema=self.value_schema if value_schema is unset else value_schema,
             value=self.value if value is unset else value,
             timestamp=self.timestamp if timestamp is unset else timestamp,
-            headers=self.headers.duplicate() if headers is unset else headers,
+            headers=(self._headers.duplicate() if self._headers else None) if headers is unset else headers,
         )
 
     def _copy_with(self, **kwargs: Any) -> ConnectRecord:
@@ -153,9 +165,17 @@ class ConnectRecord:
     def __eq__(self, other: object) -> bool:
         if type(other) is not type(self):
             return NotImplemented
-        return all(getattr(self, s) == getattr(other, s) for s in _all_slots(type(self)))
+        return all(
+            getattr(self, s) == getattr(other, s) for s in _all_slots(type(self)) if s != "_headers"
+        ) and list(self._headers or ()) == list(other._headers or ())  # type: ignore[attr-defined]
 
     __hash__ = None  # type: ignore[assignment]
+
+
+def _as_headers(headers: Headers | Iterable[Header] | None) -> Headers | None:
+    if headers is None or isinstance(headers, Headers):
+        return headers
+    return Headers(headers)
 
 
 def _all_slots(cls: type) -> list[str]:
@@ -185,7 +205,15 @@ class SourceRecord(ConnectRecord):
         timestamp: int | None = None,
         headers: Headers | Iterable[Header] | None = None,
     ):
-        super().__init__(topic, kafka_partition, key_schema, key, value_schema, value, timestamp, headers)
+        # Slots are set here rather than through super().__init__: this runs once per record.
+        self.topic = topic
+        self.kafka_partition = kafka_partition
+        self.key_schema = key_schema
+        self.key = key
+        self.value_schema = value_schema
+        self.value = value
+        self.timestamp = timestamp
+        self._headers = headers if headers is None or isinstance(headers, Headers) else Headers(headers)
         self.source_partition = source_partition
         self.source_offset = source_offset
 
@@ -234,7 +262,14 @@ class SinkRecord(ConnectRecord):
         original_kafka_partition: int | None = None,
         original_kafka_offset: int | None = None,
     ):
-        super().__init__(topic, kafka_partition, key_schema, key, value_schema, value, timestamp, headers)
+        self.topic = topic
+        self.kafka_partition = kafka_partition
+        self.key_schema = key_schema
+        self.key = key
+        self.value_schema = value_schema
+        self.value = value
+        self.timestamp = timestamp
+        self._headers = headers if headers is None or isinstance(headers, Headers) else Headers(headers)
         self.kafka_offset = kafka_offset
         self.timestamp_type = timestamp_type
         self.original_topic = topic if original_topic is None else original_topic

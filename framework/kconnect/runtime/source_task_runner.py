@@ -27,6 +27,16 @@ from kconnect.runtime.task_runner import TaskRunner
 log = logging.getLogger(__name__)
 
 
+def _note_offset(offsets: dict[int, tuple[Any, Any]], record: SourceRecord) -> None:
+    partition = record.source_partition
+    if partition is not None:
+        # Keyed by identity (cheap); popping first keeps the order of last update, so two equal
+        # partition dicts that are different objects still end with the newest offset.
+        key = id(partition)
+        offsets.pop(key, None)
+        offsets[key] = (partition, record.source_offset)
+
+
 class RuntimeSourceTaskContext(SourceTaskContext):
     def __init__(self, configs: Mapping[str, str], reader: OffsetStorageReader):
         self._configs = dict(configs)
@@ -97,58 +107,68 @@ class SourceTaskRunner(TaskRunner):
             raise
 
     def _send(self, records: list[SourceRecord]) -> None:
+        """Transform, convert and produce one polled batch. This is the per-record hot path:
+        locals instead of attribute lookups, positional produce() arguments (keywords cost a
+        dict per call), and the offsets of a batch handed to the writer once, at the end."""
         producer = self.producer
         assert producer is not None
+        produce = producer.produce
         chain = self.plugins.transformations
-        key_converter = self.plugins.key_converter
-        value_converter = self.plugins.value_converter
-        writer_offset = self.offset_writer.offset
+        apply_chain = chain.apply if chain else None
+        key_from = self.plugins.key_converter.from_connect_data
+        value_from = self.plugins.value_converter.from_connect_data
+        convert_headers = self._convert_headers
         on_delivery = self._on_delivery if self._wants_commit_record else None
-        for record in records:
-            try:
-                transformed = chain.apply(record) if chain else record
-                if transformed is None:
-                    self._record_done(record, None)
-                    continue
-                topic = transformed.topic
-                headers = self._convert_headers(transformed) if transformed.headers else None
-                key = key_converter.from_connect_data(topic, transformed.key_schema, transformed.key,
-                                                      transformed.headers)
-                value = value_converter.from_connect_data(topic, transformed.value_schema, transformed.value,
-                                                          transformed.headers)
-            except Exception:  # noqa: BLE001 - the guarded path decides what the error means
-                converted = self._convert_guarded(record)
-                if converted is None:
-                    self._record_done(record, None)
-                    continue
-                transformed, topic, key, value, headers = converted
-            self._produce(producer, transformed, topic, key, value, headers,
-                          (lambda err, msg, r=record: on_delivery(err, msg, r)) if on_delivery else None)
-            if record.source_partition is not None:
-                writer_offset(record.source_partition, record.source_offset)
+        record_done = self._record_done
+        # Newest offset per source partition object, in the order of their last update.
+        offsets: dict[int, tuple[Any, Any]] = {}
+        try:
+            for record in records:
+                try:
+                    transformed = apply_chain(record) if apply_chain else record
+                    if transformed is None:
+                        record_done(record, None)
+                        _note_offset(offsets, record)
+                        continue
+                    topic = transformed.topic
+                    record_headers = transformed._headers
+                    headers = convert_headers(transformed) if record_headers else None
+                    key = key_from(topic, transformed.key_schema, transformed.key, record_headers)
+                    value = value_from(topic, transformed.value_schema, transformed.value, record_headers)
+                except Exception:  # noqa: BLE001 - the guarded path decides what the error means
+                    converted = self._convert_guarded(record)
+                    if converted is None:
+                        record_done(record, None)
+                        _note_offset(offsets, record)
+                        continue
+                    transformed, topic, key, value, headers = converted
+                partition = transformed.kafka_partition
+                callback = (lambda err, msg, r=record: on_delivery(err, msg, r)) if on_delivery else None
+                args = (topic, value, key, -1 if partition is None else partition, callback, None,
+                        transformed.timestamp or 0, headers)
+                try:
+                    produce(*args)
+                except BufferError:
+                    self._produce_when_room(args)
+                _note_offset(offsets, record)
+        finally:
+            write_offset = self.offset_writer.offset
+            for partition_dict, offset in offsets.values():
+                write_offset(partition_dict, offset)
         self.records_sent += len(records)
 
-    def _produce(self, producer: Producer, record: SourceRecord, topic: str, key: Any, value: Any,
-                 headers: Any, callback: Any) -> None:
-        kwargs: dict[str, Any] = {}
-        if record.kafka_partition is not None:
-            kwargs["partition"] = record.kafka_partition
-        if record.timestamp is not None:
-            kwargs["timestamp"] = record.timestamp
-        if headers:
-            kwargs["headers"] = headers
-        if callback is not None:
-            kwargs["on_delivery"] = callback
+    def _produce_when_room(self, args: tuple) -> None:
+        """The producer's local queue is full: serve delivery reports until there is room."""
+        producer = self.producer
+        assert producer is not None
         while True:
+            producer.poll(0.1)
+            self._raise_send_error()
             try:
-                producer.produce(topic, value, key, **kwargs)
+                producer.produce(*args)
                 return
             except BufferError:
-                # The local queue is full: serve delivery reports until there is room.
-                producer.poll(0.1)
-                self._raise_send_error()
-                if self.stopping and not self.is_alive:
-                    return
+                continue
 
     def _convert_guarded(self, record: SourceRecord) -> tuple[Any, str, Any, Any, Any] | None:
         """Run the stages one by one under the error policy; None when the record is skipped."""
@@ -159,7 +179,7 @@ class SourceTaskRunner(TaskRunner):
             return None
         topic = transformed.topic
         headers = None
-        if transformed.headers:
+        if transformed._headers:
             headers = handler.execute(Stage.HEADER_CONVERTER, self._convert_headers, transformed, record=record)
             if headers is SKIPPED:
                 return None
@@ -191,8 +211,6 @@ class SourceTaskRunner(TaskRunner):
         self._record_done(record, RecordMetadata(message.topic(), message.partition(), message.offset(), ts))
 
     def _record_done(self, record: SourceRecord, metadata: RecordMetadata | None) -> None:
-        if metadata is None and record.source_partition is not None:
-            self.offset_writer.offset(record.source_partition, record.source_offset)
         if self._wants_commit_record:
             try:
                 self.task.commit_record(record, metadata)
