@@ -21,7 +21,7 @@ from kconnect.api.errors import ConnectException, RetriableException
 from kconnect.api.records import Headers, SinkRecord, TimestampType
 from kconnect.api.task import ErrantRecordReporter, SinkTask, SinkTaskContext
 from kconnect.api.topic_partition import TopicPartition
-from kconnect.runtime.errors import SKIPPED, Stage
+from kconnect.runtime.errors import SKIPPED, Stage, class_name_of
 from kconnect.runtime.states import State
 from kconnect.runtime.task_runner import TaskRunner
 
@@ -45,7 +45,7 @@ class RuntimeSinkTaskContext(SinkTaskContext):
         self._runner.pending_seeks.update(offsets)
 
     def timeout(self, timeout_ms: int) -> None:
-        self._runner.retry_timeout_s = timeout_ms / 1000
+        self._runner.requested_timeout_s = timeout_ms / 1000
 
     def assignment(self) -> set[TopicPartition]:
         return set(self._runner.assignment)
@@ -78,6 +78,7 @@ class SinkTaskRunner(TaskRunner):
         self.last_committed: dict[TopicPartition, int] = {}
         self.pending_seeks: dict[TopicPartition, int] = {}
         self.retry_timeout_s = 0.0
+        self.requested_timeout_s = 0.0
         self.commit_requested = False
         self.errant_record_reporter: ErrantRecordReporter | None = None
         self._paused_by_task: set[TopicPartition] = set()
@@ -85,6 +86,11 @@ class SinkTaskRunner(TaskRunner):
         self.records_put = 0
         self._batch_offsets: dict[TopicPartition, int] = {}
         self._failed = False
+        # The last polled messages: where a reported record's raw bytes are found.
+        self._last_messages: list[Any] = []
+        self._last_index: dict[tuple[str, int, int], Any] | None = None
+        self._put_retries = 0
+        self._put_failing_since: float | None = None
 
     def initialize_task(self) -> None:
         self.task.initialize(RuntimeSinkTaskContext(self))
@@ -115,6 +121,7 @@ class SinkTaskRunner(TaskRunner):
             if not batch:
                 messages = consumer.consume(self.max_poll_records, 0.5)
                 if messages:
+                    self._last_messages, self._last_index = messages, None
                     batch = self._convert(messages)
             elif self.retry_timeout_s:
                 # put() asked for a pause before the same batch is tried again.
@@ -197,11 +204,18 @@ class SinkTaskRunner(TaskRunner):
         record = SinkRecord(topic, message.partition(), key.schema, key.value, value.schema, value.value,
                             message.offset(), ts if ts_type else None,
                             _TIMESTAMP_TYPES.get(ts_type, TimestampType.NO_TIMESTAMP_TYPE), headers)
-        transformed = handler.execute(Stage.TRANSFORMATION, self.plugins.transformations.apply, record,
-                                      record=message)
+        transformed = handler.execute_transformations(self.plugins.transformations, record, message)
         if transformed is SKIPPED or transformed is None:
             return None
         return transformed
+
+    def original_message(self, record: SinkRecord) -> Any:
+        """The consumed message ``record`` was made from, while it is among the last polled."""
+        index = self._last_index
+        if index is None:
+            index = self._last_index = {(m.topic(), m.partition(), m.offset()): m for m in self._last_messages
+                                        if m.error() is None}
+        return index.get((record.original_topic, record.original_kafka_partition, record.original_kafka_offset))
 
     def _convert_headers(self, topic: str, raw: list[tuple[str, bytes | None]]) -> Headers:
         converter = self.plugins.header_converter
@@ -220,22 +234,50 @@ class SinkTaskRunner(TaskRunner):
         try:
             self.task.put(batch)
         except RetriableException as error:
-            log.warning("%s RetriableException from SinkTask; will retry the batch: %s", self, error)
-            self.retry_timeout_s = self.retry_timeout_s or 0.1
-            self.pause_partitions(tuple(self.assignment))
-            return False
+            return self._put_failed_retriably(batch, error)
         except Exception as error:
             self._failed = True
             raise ConnectException(
                 f"Exiting WorkerSinkTask due to unrecoverable exception: {type(error).__name__}: {error}"
             ) from error
-        if self.retry_timeout_s:
+        if self.retry_timeout_s or self._put_retries:
             self.retry_timeout_s = 0.0
+            self._put_retries = 0
+            self._put_failing_since = None
             self.resume_partitions(tuple(self.assignment - self._paused_by_task))
         self.current_offsets.update(self._batch_offsets)
         self._batch_offsets = {}
         self.records_put += len(batch)
         return True
+
+    def _put_failed_retriably(self, batch: list[SinkRecord], error: RetriableException) -> bool:
+        """put() asked to be called again with the batch. The wait is the task's
+        ``context.timeout()`` when it set one (Kafka's behaviour), else the error policy's
+        exponential backoff; with ``errors.retry.timeout`` > 0 the retries end when it runs out:
+        the batch is then reported and skipped (``errors.tolerance=all``) or the task fails."""
+        handler = self.plugins.error_handler
+        now = time.monotonic()
+        if self._put_failing_since is None:
+            self._put_failing_since = now
+        self._put_retries += 1
+        limit_ms = handler.retry_timeout_ms
+        if limit_ms > 0 and (now - self._put_failing_since) * 1000 >= limit_ms:
+            for record in batch:
+                handler.failed(Stage.TASK_PUT, error, self.original_message(record), class_name_of(self.task))
+            self._put_retries = 0
+            self._put_failing_since = None
+            self.retry_timeout_s = 0.0
+            self.resume_partitions(tuple(self.assignment - self._paused_by_task))
+            self.current_offsets.update(self._batch_offsets)
+            self._batch_offsets = {}
+            return True
+        log.warning("%s RetriableException from SinkTask; will retry the batch: %s", self, error)
+        if self.requested_timeout_s:
+            self.retry_timeout_s = self.requested_timeout_s
+        else:
+            self.retry_timeout_s = max(0.1, handler.backoff.delay_ms(self._put_retries) / 1000)
+        self.pause_partitions(tuple(self.assignment))
+        return False
 
     # -- offsets -----------------------------------------------------------------------------
     def commit_offsets(self, partitions: set[TopicPartition] | None = None) -> None:
@@ -247,6 +289,8 @@ class SinkTaskRunner(TaskRunner):
                    if partitions is None or tp in partitions}
         if not current:
             return
+        # Records sent to the dead letter queue must be there before offsets pass them.
+        self.plugins.error_handler.flush()
         try:
             committable = self.task.pre_commit(dict(current))
         except Exception:  # noqa: BLE001 - as Kafka: skip this commit, keep the last committed offsets

@@ -173,8 +173,7 @@ class SourceTaskRunner(TaskRunner):
     def _convert_guarded(self, record: SourceRecord) -> tuple[Any, str, Any, Any, Any] | None:
         """Run the stages one by one under the error policy; None when the record is skipped."""
         handler = self.plugins.error_handler
-        transformed = handler.execute(Stage.TRANSFORMATION, self.plugins.transformations.apply, record,
-                                      record=record)
+        transformed = handler.execute_transformations(self.plugins.transformations, record, record)
         if transformed is SKIPPED or transformed is None:
             return None
         topic = transformed.topic

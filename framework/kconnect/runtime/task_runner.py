@@ -92,6 +92,7 @@ class TaskRunner:
     def stop(self) -> None:
         """Ask the task to stop; returns at once. ``await_stop`` waits for it."""
         self._stopping.set()
+        self.plugins.error_handler.stop()  # ends a retry backoff at once
         with self._state_changed:
             self._state_changed.notify_all()
         self.on_stop_requested()

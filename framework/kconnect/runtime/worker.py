@@ -27,7 +27,14 @@ from kconnect.api.storage import OffsetStorageReader
 from kconnect.api.task import SinkTask, SourceTask
 from kconnect.plugins import PluginRegistry, import_python_path
 from kconnect.runtime import client_configs
-from kconnect.runtime.errors import ErrorHandler
+from kconnect.runtime.config_transformer import WorkerConfigTransformer
+from kconnect.runtime.dead_letter_queue import (
+    DeadLetterQueueReporter,
+    WorkerErrantRecordReporter,
+    dlq_topic,
+    errant_record_reporter_enabled,
+)
+from kconnect.runtime.errors import ErrorHandler, ErrorReporter
 from kconnect.runtime.offsets.backing_store import OffsetBackingStore
 from kconnect.runtime.offsets.offset_storage import ConnectorOffsetReader, ConnectorOffsetWriter
 from kconnect.runtime.plugin_calls import call_with_timeout
@@ -70,6 +77,8 @@ class RunningConnector:
     state: State = State.UNASSIGNED
     trace: str | None = None
     tasks: dict[int, TaskRunner] = field(default_factory=dict)
+    #: ``config`` with its ``${...}`` variables resolved: what the connector was started with
+    resolved_config: dict[str, str] = field(default_factory=dict)
 
 
 def _trace(error: BaseException) -> str:
@@ -98,6 +107,7 @@ class Worker:
         self._lock = threading.RLock()
         self.kafka_cluster_id: str | None = None
         self.plugin_call_timeout_s = float(config.get("rest.request.timeout.ms")) / 1000 * 0.9
+        self.config_transformer = WorkerConfigTransformer.from_worker_config(self.props, registry)
 
     # -- lifecycle -------------------------------------------------------------------------------
     def start(self) -> None:
@@ -109,6 +119,7 @@ class Worker:
         for name in list(self._connectors):
             self.stop_and_await_connector(name)
         self.offset_store.stop()
+        self.config_transformer.close()
         log.info("Worker stopped")
 
     def admin_config(self) -> dict[str, Any]:
@@ -156,8 +167,9 @@ class Worker:
             self._set_connector_state(running, State.STOPPED)
             return True
         try:
+            running.resolved_config = self.config_transformer.transform(props)
             call_with_timeout(f"Connector {name} start()", self.plugin_call_timeout_s,
-                              connector.start, dict(props))
+                              connector.start, dict(running.resolved_config))
         except Exception as error:  # noqa: BLE001 - the connector is FAILED, the worker goes on
             log.error("[%s] Failed to start connector", name, exc_info=error)
             self._set_connector_state(running, State.FAILED, _trace(error))
@@ -217,7 +229,8 @@ class Worker:
                     if running.config.get(key):
                         task_config[key] = running.config[key]
             out.append(task_config)
-        return out
+        # Stored and shown task configs keep the ${...} form of the connector config.
+        return self.config_transformer.reverse_transform(running.config, running.resolved_config, out)
 
     def stop_and_await_connector(self, name: str) -> None:
         """Stop the connector's tasks, then the connector."""
@@ -248,13 +261,15 @@ class Worker:
         try:
             connector = self.connector_class(props["connector.class"])()
             connector.initialize(_ConnectorContext(self, name))
-            call_with_timeout(f"Connector {name} start()", self.plugin_call_timeout_s, connector.start, dict(props))
+            resolved = self.config_transformer.transform(props)
+            call_with_timeout(f"Connector {name} start()", self.plugin_call_timeout_s, connector.start, dict(resolved))
         except Exception as error:  # noqa: BLE001
             log.error("[%s] Failed to restart connector", name, exc_info=error)
             self._set_connector_state(running, State.FAILED, _trace(error))
             return False
         running.connector = connector
         running.config = dict(props)
+        running.resolved_config = resolved
         self._set_connector_state(running, State.PAUSED if target is TargetState.PAUSED else State.RUNNING)
         return True
 
@@ -280,6 +295,9 @@ class Worker:
         if running is None:
             raise ConnectException(f"Connector {task_id.connector} is not running on this worker")
         try:
+            # Variables are resolved only into what the task itself gets.
+            connector_props = self.config_transformer.transform(connector_props)
+            task_config = self.config_transformer.transform(task_config)
             runner = self._build_task(task_id, connector_props, task_config, target)
         except Exception as error:  # noqa: BLE001 - the task is FAILED, the worker goes on
             log.error("%s Failed to start task", task_id, exc_info=error)
@@ -301,7 +319,7 @@ class Worker:
             self._converter("value.converter", connector_props, is_key=False),
             self._header_converter(connector_props),
             build_transformation_chain(connector_props, self.registry),
-            self.error_handler(task_id, connector_props),
+            self.error_handler(task_id, connector_props, sink=isinstance(task, SinkTask)),
         )
         common = dict(task_id=task_id, task_config=task_config, connector_config=connector_props,
                       plugins=plugins, worker_config=self.config.values(), listener=self.listener,
@@ -315,15 +333,28 @@ class Worker:
             )
         if isinstance(task, SinkTask):
             consumer_props = self._client_props("consumer.", "consumer.override.", connector_props)
-            return SinkTaskRunner(
+            sink_runner = SinkTaskRunner(
                 consumer_config=self.consumer_config(task_id, connector_props),
                 max_poll_records=int(consumer_props.get("max.poll.records", 500)),
                 **common,
             )
+            if errant_record_reporter_enabled(connector_props):
+                sink_runner.errant_record_reporter = WorkerErrantRecordReporter(
+                    plugins.error_handler, sink_runner.original_message, plugins.key_converter,
+                    plugins.value_converter, plugins.header_converter)
+            return sink_runner
         raise ConnectException(f"{type(task).__name__} is neither a SourceTask nor a SinkTask")
 
-    def error_handler(self, task_id: TaskId, connector_props: Mapping[str, str]) -> ErrorHandler:
-        return ErrorHandler(_typed_error_settings(connector_props), task_id.connector, task_id.task)
+    def error_handler(self, task_id: TaskId, connector_props: Mapping[str, str], sink: bool = False) -> ErrorHandler:
+        """The task's error policy (``errors.*``) with its reporters: the log and, for a sink
+        with ``errors.deadletterqueue.topic.name``, the dead letter queue (created if missing)."""
+        reporters: list[ErrorReporter] = []
+        if sink and dlq_topic(connector_props):
+            producer = self.producer_config(task_id, connector_props)
+            producer["client.id"] = f"connector-dlq-producer-{task_id}"
+            reporters.append(DeadLetterQueueReporter.create_and_setup(
+                task_id.connector, task_id.task, connector_props, producer, self.admin_config()))
+        return ErrorHandler(connector_props, task_id.connector, task_id.task, reporters)
 
     def stop_and_await_tasks(self, name: str, task_numbers: list[int] | None = None) -> None:
         running = self._connectors.get(name)
@@ -405,11 +436,4 @@ class Worker:
         props.update(self._client_props("consumer.", "consumer.override.", connector_props))
         return client_configs.to_librdkafka(props, f"consumer of {task_id}")
 
-
-def _typed_error_settings(props: Mapping[str, str]) -> dict[str, Any]:
-    return {
-        "errors.tolerance": str(props.get("errors.tolerance", "none")).strip().lower(),
-        "errors.log.enable": str(props.get("errors.log.enable", "false")).strip().lower() == "true",
-        "errors.log.include.messages": str(props.get("errors.log.include.messages", "false")).strip().lower() == "true",
-    }
 

@@ -1,0 +1,50 @@
+"""``allowed.paths`` of the file and directory providers (Kafka's AllowedPaths, KIP-993)."""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Mapping
+from typing import Any
+
+from kconnect.api.errors import ConfigException
+
+log = logging.getLogger(__name__)
+
+ALLOWED_PATHS_CONFIG = "allowed.paths"
+ALLOWED_PATHS_DOC = (
+    "A comma separated list of paths that this config provider is allowed to access. If not set, "
+    "all paths are allowed."
+)
+
+
+class AllowedPaths:
+    """The directories a provider may read below; None allows every path."""
+
+    def __init__(self, configs: Mapping[str, Any]):
+        raw = configs.get(ALLOWED_PATHS_CONFIG)
+        self.paths: list[str] | None = None
+        if raw is None:
+            return
+        items = raw if isinstance(raw, (list, tuple)) else str(raw).split(",")
+        paths = []
+        for item in (str(i).strip() for i in items):
+            if not item:
+                continue
+            if not os.path.isabs(item):
+                raise ConfigException(f"Path {item} is not absolute")
+            if not os.path.exists(item):
+                raise ConfigException(f"Path {item} does not exist")
+            paths.append(os.path.normpath(item))
+        self.paths = paths
+
+    def parse_untrusted_path(self, path: str) -> str | None:
+        """``path`` normalised, or None (with a warning) when it lies outside the allowed ones."""
+        normalised = os.path.normpath(path)
+        if self.paths is None:
+            return normalised
+        for allowed in self.paths:
+            if normalised == allowed or normalised.startswith(allowed.rstrip(os.sep) + os.sep):
+                return normalised
+        log.warning("The path %s is not allowed to be accessed", path)
+        return None
