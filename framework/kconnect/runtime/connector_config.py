@@ -3,7 +3,10 @@
 
 from __future__ import annotations
 
-from kconnect.api.config import ConfigDef, Range, ValidString
+from typing import Any
+
+from kconnect.api.config import ConfigDef, LambdaValidator, Range, ValidString
+from kconnect.api.config_validators import invalid_value
 
 T = ConfigDef.Type
 I = ConfigDef.Importance  # noqa: E741
@@ -27,6 +30,22 @@ TOPICS = "topics"
 TOPICS_REGEX = "topics.regex"
 ERRORS_TOLERANCE = "errors.tolerance"
 DLQ_TOPIC = "errors.deadletterqueue.topic.name"
+
+AUTO_RESTART_GROUP = "Automatic Task Restart"
+TASK_RESTART_AUTO_ENABLE = "kconnect.task.restart.auto.enable"
+TASK_RESTART_MAX_ATTEMPTS = "kconnect.task.restart.max.attempts"
+TASK_RESTART_BACKOFF_INITIAL_MS = "kconnect.task.restart.backoff.initial.ms"
+TASK_RESTART_BACKOFF_MAX_MS = "kconnect.task.restart.backoff.max.ms"
+
+
+def _alias_validator(kind: str) -> LambdaValidator:
+    """Kafka's check that ``transforms``/``predicates`` name each alias once."""
+
+    def check(name: str, value: Any) -> None:
+        if isinstance(value, list) and len(value) > len(set(value)):
+            raise invalid_value(name, value, "Duplicate alias provided.")
+
+    return LambdaValidator(check, f"unique {kind} aliases")
 
 
 def common_definition() -> ConfigDef:
@@ -63,10 +82,10 @@ def common_definition() -> ConfigDef:
                 I.LOW, "The action that Connect should take on the connector when changes in external "
                 "configuration providers result in a change in the connector's configuration "
                 "properties.", COMMON_GROUP, 8, W.MEDIUM, "Reload Action")
-        .define(TRANSFORMS, T.LIST, "", None, I.LOW,
+        .define(TRANSFORMS, T.LIST, "", _alias_validator("transformation"), I.LOW,
                 "Aliases for the transformations to be applied to records.", TRANSFORMS_GROUP, 9,
                 W.LONG, "Transforms")
-        .define(PREDICATES, T.LIST, "", None, I.LOW,
+        .define(PREDICATES, T.LIST, "", _alias_validator("predicate"), I.LOW,
                 "Aliases for the predicates used by transformations.", PREDICATES_GROUP, 10, W.LONG,
                 "Predicates")
         .define("errors.retry.timeout", T.LONG, 0, None, I.MEDIUM,
@@ -88,6 +107,25 @@ def common_definition() -> ConfigDef:
         .define("errors.log.include.messages", T.BOOLEAN, False, None, I.MEDIUM,
                 "Whether to include in the log the Connect record that resulted in a failure.",
                 ERROR_GROUP, 15, W.SHORT, "Log Error Details")
+        # kconnect only (Apache Kafka Connect has no automatic restart): off by default.
+        .define(TASK_RESTART_AUTO_ENABLE, T.BOOLEAN, False, None, I.MEDIUM,
+                "kconnect only: restart a FAILED task of this connector automatically, with "
+                "exponential backoff, up to kconnect.task.restart.max.attempts times. The task's status "
+                "shows restart_attempts and, while a restart is pending, next_restart_at. Off by default, "
+                "so a failed task stays FAILED until restarted through the REST API, as in Kafka.",
+                AUTO_RESTART_GROUP, 1, W.SHORT, "Automatic Task Restart")
+        .define(TASK_RESTART_MAX_ATTEMPTS, T.INT, 5, Range.at_least(1), I.MEDIUM,
+                "kconnect only: how many times in a row a failed task is restarted automatically before it "
+                "is left FAILED. The count starts again after a manual restart, a config change, or once "
+                "the task ran for kconnect.task.restart.backoff.max.ms without failing.",
+                AUTO_RESTART_GROUP, 2, W.SHORT, "Maximum Automatic Restarts")
+        .define(TASK_RESTART_BACKOFF_INITIAL_MS, T.LONG, 1000, Range.at_least(0), I.MEDIUM,
+                "kconnect only: the wait before the first automatic restart of a failed task; each "
+                "further attempt waits twice as long, up to kconnect.task.restart.backoff.max.ms.",
+                AUTO_RESTART_GROUP, 3, W.SHORT, "Initial Restart Backoff (ms)")
+        .define(TASK_RESTART_BACKOFF_MAX_MS, T.LONG, 60000, Range.at_least(0), I.MEDIUM,
+                "kconnect only: the longest wait between automatic restarts of a failed task.",
+                AUTO_RESTART_GROUP, 4, W.SHORT, "Maximum Restart Backoff (ms)")
     )
 
 
