@@ -165,3 +165,24 @@ class WorkerConfigTransformer:
 
     def close(self) -> None:
         self.transformer.close()
+
+
+def hide_resolved_values(infos: dict[str, Any], raw: Mapping[str, Any], resolved: Mapping[str, Any]) -> dict[str, Any]:
+    """A ConfigInfos computed from ``resolved`` with each resolved value (and any mention of it
+    in an error message) put back in its ``${...}`` form, for the REST API to return."""
+    secrets = {k: (str(resolved[k]), str(v)) for k, v in raw.items()
+               if has_variables(v) and k in resolved and resolved[k] != v}
+    if not secrets:
+        return infos
+    replacements = sorted({s for s in secrets.values() if s[0]}, key=lambda pair: -len(pair[0]))
+    for entry in infos.get("configs", []):
+        value = entry.get("value", {})
+        name = value.get("name")
+        if name in secrets:
+            value["value"] = secrets[name][1]
+        errors = value.get("errors") or []
+        for i, message in enumerate(errors):
+            for secret, original in replacements:
+                message = message.replace(secret, original)
+            errors[i] = message
+    return infos

@@ -20,6 +20,8 @@ from kconnect.api.errors import (
     NotFoundException,
 )
 from kconnect.plugins import PluginNotFoundError, PluginRegistry, registry as default_registry
+from kconnect.runtime.auto_restart import AutoRestarter
+from kconnect.runtime.config_transformer import hide_resolved_values
 from kconnect.runtime.config_store import ConnectorConfigStore
 from kconnect.runtime.config_validation import invalid_config_message, validate_connector_config
 from kconnect.runtime.offsets.backing_store import OffsetBackingStore
@@ -66,6 +68,10 @@ class StandaloneHerder:
                              reconfiguration_requested=self.request_task_reconfiguration)
         self.request_timeout_s = float(config.get("rest.request.timeout.ms")) / 1000
         self._executor = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="herder")
+        # Opt-in automatic restarts of FAILED tasks, run on the herder thread.
+        self.auto_restart = AutoRestarter(self.configs.config, self._executor.submit, self._restart_task,
+                                          lambda task_id: getattr(self.status.task(task_id), "state", None))
+        self.status.task_listeners.append(self.auto_restart.on_task_state)
         self._started = False
 
     # -- running requests on the herder thread -------------------------------------------------
@@ -90,6 +96,7 @@ class StandaloneHerder:
 
     def stop(self) -> None:
         log.info("Herder stopping")
+        self.auto_restart.close()
         if self._started:
             try:
                 self.call(self.worker.stop, timeout_s=None)
@@ -136,7 +143,7 @@ class StandaloneHerder:
         config = self._require(name)
         status = self.status.connector(name) or Status(State.UNASSIGNED, self.status.worker_id)
         tasks = [
-            {"id": n, **s.to_json()}
+            {"id": n, **s.to_json(), **self.auto_restart.status_fields(TaskId(name, n))}
             for n, s in sorted(self.status.tasks(name).items())
         ]
         return {"name": name, "connector": status.to_json(), "tasks": tasks,
@@ -147,11 +154,15 @@ class StandaloneHerder:
         status = self.status.task(TaskId(name, task))
         if status is None:
             raise NotFoundException(f"No status found for task {name}-{task}")
-        return {"id": task, **status.to_json()}
+        return {"id": task, **status.to_json(), **self.auto_restart.status_fields(TaskId(name, task))}
 
     def validate(self, config: Mapping[str, Any]) -> dict[str, Any]:
+        raw = _as_strings(config)
         try:
-            return validate_connector_config(self.registry, _as_strings(config), self.request_timeout_s * 0.9)
+            # ${...} variables are checked with their values; the answer shows them unresolved.
+            resolved = self.worker.config_transformer.transform(raw)
+            infos = validate_connector_config(self.registry, resolved, self.request_timeout_s * 0.9)
+            return hide_resolved_values(infos, raw, resolved)
         except PluginNotFoundError as error:
             raise BadRequestError(str(error)) from error
         except ConfigException as error:
@@ -252,6 +263,7 @@ class StandaloneHerder:
         if restart_connector:
             self.status.on_connector_state(name, State.RESTARTING)
         for n in tasks_to_restart:
+            self.auto_restart.reset(name, n)
             self.status.on_task_state(TaskId(name, n), State.RESTARTING)
         snapshot = self.connector_status(name)
         if restart_connector:
@@ -264,6 +276,7 @@ class StandaloneHerder:
         self._require(name)
         if task >= len(self.configs.task_configs(name)):
             raise NotFoundException(f"Task {name}-{task} not found")
+        self.auto_restart.reset(name, task)
         self.call(self._restart_task, name, task)
 
     def _restart_task(self, name: str, task: int) -> None:

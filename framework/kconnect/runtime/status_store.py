@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 
 from kconnect.plugins import hooks
 from kconnect.runtime.states import State, Status, TaskId
@@ -20,6 +21,8 @@ class StatusStore:
         self._connectors: dict[str, Status] = {}
         self._tasks: dict[TaskId, Status] = {}
         self._lock = threading.Lock()
+        #: called after every task state change, on the thread that reported it
+        self.task_listeners: list[Callable[[TaskId, State, str | None], None]] = []
 
     # listener side ------------------------------------------------------------------------------
     def on_connector_state(self, connector: str, state: State, trace: str | None = None) -> None:
@@ -35,6 +38,11 @@ class StatusStore:
             if current is not None and current.state is State.FAILED and state is State.UNASSIGNED:
                 return
             self._tasks[task_id] = Status(state, self.worker_id, trace)
+        for listener in self.task_listeners:
+            try:
+                listener(task_id, state, trace)
+            except Exception:  # noqa: BLE001 - a failing listener is logged, never fatal
+                log.exception("A task status listener failed")
         self._notify(lambda h: h.kconnect_task_status_changed(
             connector=task_id.connector, task=task_id.task, state=state.value,
             worker_id=self.worker_id, trace=trace))
