@@ -97,9 +97,10 @@ def config_infos(name: str, parts: list[tuple[ConfigDef, list[ConfigValue]]]) ->
             else:
                 merged = entry["value"]["errors"]
                 merged.extend(e for e in value.error_messages if e not in merged)
-        for name, key in keys.items():
-            if name not in entries:
-                entries[name] = {"definition": _definition_json(key, name), "value": _value_json(ConfigValue(name))}
+        for key_name, key in keys.items():
+            if key_name not in entries:
+                entries[key_name] = {"definition": _definition_json(key, key_name),
+                                     "value": _value_json(ConfigValue(key_name))}
     configs = list(entries.values())
     error_count = sum(len(entry["value"]["errors"]) for entry in configs)
     return {"name": name, "error_count": error_count, "groups": groups, "configs": configs}
