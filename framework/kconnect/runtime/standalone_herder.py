@@ -23,6 +23,8 @@ from kconnect.plugins import PluginNotFoundError, PluginRegistry, registry as de
 from kconnect.runtime.auto_restart import AutoRestarter
 from kconnect.runtime.config_transformer import hide_resolved_values
 from kconnect.runtime.config_store import ConnectorConfigStore
+from kconnect.runtime.active_topics import active_topics_of, reset_active_topics_of
+from kconnect.runtime.connector_offsets import ConnectorOffsets, OffsetRequestError
 from kconnect.runtime.config_validation import invalid_config_message, validate_connector_config
 from kconnect.runtime.offsets.backing_store import OffsetBackingStore
 from kconnect.runtime.offsets.file_store import FileOffsetBackingStore
@@ -72,6 +74,9 @@ class StandaloneHerder:
         self.auto_restart = AutoRestarter(self.configs.config, self._executor.submit, self._restart_task,
                                           lambda task_id: getattr(self.status.task(task_id), "state", None))
         self.status.task_listeners.append(self.auto_restart.on_task_state)
+        self.offsets = ConnectorOffsets(self.worker)
+        # Kafka keeps active topics in the status topic until reset or deletion; here, in memory.
+        self._active_topics: dict[str, set[str]] = {}
         self._started = False
 
     # -- running requests on the herder thread -------------------------------------------------
@@ -216,6 +221,7 @@ class StandaloneHerder:
         self.worker.stop_and_await_connector(name)
         self.configs.remove(name)
         self.status.remove(name)
+        self._active_topics.pop(name, None)
         log.info("[%s] Connector deleted", name)
 
     def pause_connector(self, name: str) -> None:
@@ -284,6 +290,59 @@ class StandaloneHerder:
         task_configs = self.configs.task_configs(name)
         self.worker.stop_and_await_tasks(name, [task])
         self.worker.start_task(TaskId(name, task), config, task_configs[task], self.configs.target_state(name))
+
+    # -- offsets (KIP-875) and active topics ----------------------------------------------------
+    def connector_offsets(self, name: str) -> dict[str, Any]:
+        """``{"offsets": [{"partition", "offset"}]}`` (sinks: their consumer group's offsets)."""
+        config = self._require(name)
+        return self.call(self.offsets.get, name, config)
+
+    def alter_connector_offsets(self, name: str, entries: list[tuple[Any, Any]]) -> str:
+        """Write new offsets for a STOPPED connector; returns Kafka's confirmation message."""
+        return self.call(self._modify_offsets, name, entries)
+
+    def reset_connector_offsets(self, name: str) -> str:
+        return self.call(self._modify_offsets, name, None)
+
+    def _modify_offsets(self, name: str, entries: list[tuple[Any, Any]] | None) -> str:
+        config = self._require(name)
+        if self.configs.target_state(name) is not TargetState.STOPPED or self.worker.task_count(name):
+            raise BadRequestError(
+                "Connectors must be in the STOPPED state before their offsets can be modified. This can be "
+                f"done for the specified connector by issuing a 'PUT' request to the '/connectors/{name}/stop' "
+                "endpoint")
+        try:
+            if entries is None:
+                return self.offsets.reset(name, config)
+            return self.offsets.alter(name, config, entries)
+        except OffsetRequestError as error:
+            raise BadRequestError(str(error)) from error
+
+    def connector_active_topics(self, name: str) -> list[str]:
+        """Topics the connector's tasks produced to or consumed from since the last reset."""
+        self._require(name)
+        seen = self._active_topics.setdefault(name, set())
+        for runner in self._task_runners(name):
+            seen.update(active_topics_of(runner))
+        return sorted(seen)
+
+    def reset_connector_active_topics(self, name: str) -> None:
+        self._require(name)
+        self._active_topics.pop(name, None)
+        for runner in self._task_runners(name):
+            reset_active_topics_of(runner)
+
+    def _task_runners(self, name: str) -> list[Any]:
+        runners = (self.worker.task_runner(TaskId(name, n)) for n in range(len(self.configs.task_configs(name))))
+        return [r for r in runners if r is not None]
+
+    def health_check(self, timeout_s: float) -> None:
+        """Returns once the herder thread answers; RequestTimeoutError when it is stuck."""
+        self.call(lambda: None, timeout_s=timeout_s)
+
+    @property
+    def ready(self) -> bool:
+        return self._started
 
     def request_task_reconfiguration(self, name: str) -> None:
         """Called by a connector (any thread): regenerate and, if changed, restart its tasks."""

@@ -1,0 +1,99 @@
+"""Every REST error as Kafka Connect answers it: ``{"error_code": <status>, "message": "…"}``.
+
+Exceptions raised by the herder are mapped to status codes the way Kafka's
+ConnectExceptionMapper does; Falcon's own errors (unknown route, wrong method, wrong content
+type, bad JSON) are serialized in the same shape with Jersey's messages.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import falcon
+import orjson
+from kconnect.api.errors import (
+    AlreadyExistsException,
+    ConfigException,
+    ConnectException,
+    NotFoundException,
+)
+from kconnect.plugins import PluginNotFoundError
+from kconnect.runtime.standalone_herder import BadRequestError, ConflictError, RequestTimeoutError
+
+log = logging.getLogger(__name__)
+
+#: Jersey's message for statuses raised without one of ours
+_DEFAULT_MESSAGES = {
+    400: "HTTP 400 Bad Request",
+    403: "HTTP 403 Forbidden",
+    404: "HTTP 404 Not Found",
+    405: "HTTP 405 Method Not Allowed",
+    409: "HTTP 409 Conflict",
+    415: "HTTP 415 Unsupported Media Type",
+    500: "HTTP 500 Internal Server Error",
+    503: "HTTP 503 Service Unavailable",
+}
+
+
+class ConnectRestError(falcon.HTTPError):
+    """An error with Kafka Connect's body; raise it from a responder."""
+
+    def __init__(self, status: int, message: str, headers: dict[str, str] | None = None):
+        super().__init__(falcon.code_to_http_status(status), description=message, headers=headers)
+        self.message = message
+
+
+def bad_request(message: str) -> ConnectRestError:
+    return ConnectRestError(400, message)
+
+
+def not_found(message: str) -> ConnectRestError:
+    return ConnectRestError(404, message)
+
+
+def error_body(status: int, message: str | None) -> bytes:
+    return orjson.dumps({"error_code": status, "message": message})
+
+
+def serialize_http_error(req: falcon.Request, resp: falcon.Response, error: falcon.HTTPError) -> None:
+    """Falcon's error serializer: always JSON, always Kafka's shape."""
+    status = error.status_code
+    message = getattr(error, "message", None) or error.description or _DEFAULT_MESSAGES.get(
+        status, f"HTTP {status} {error.title}")
+    resp.content_type = falcon.MEDIA_JSON
+    resp.data = error_body(status, message)
+
+
+def _status_for(error: Exception) -> int:
+    if isinstance(error, (NotFoundException, PluginNotFoundError)):
+        return 404
+    if isinstance(error, (AlreadyExistsException, ConflictError)):
+        return 409
+    if isinstance(error, (BadRequestError, ConfigException)):
+        return 400
+    return 500
+
+
+def handle_connect_exception(req: falcon.Request, resp: falcon.Response, error: Exception,
+                             params: dict[str, Any]) -> None:
+    """Map a herder exception (or any unexpected one) onto a status code."""
+    status = _status_for(error)
+    if status == 500 and not isinstance(error, RequestTimeoutError):
+        log.error("Uncaught exception in REST call to %s %s", req.method, req.path, exc_info=error)
+    message = str(error) if isinstance(error, ConnectException) else f"{type(error).__name__}: {error}"
+    raise ConnectRestError(status, message)
+
+
+def install(app: falcon.App) -> None:
+    """Register the serializer and handlers on ``app``."""
+    app.set_error_serializer(serialize_http_error)
+    # Handlers are looked up most-specific first, so falcon.HTTPError keeps its default handler.
+    app.add_error_handler(Exception, handle_connect_exception)
+    app.add_error_handler(falcon.MediaMalformedError, _malformed_media)
+
+
+def _malformed_media(req: falcon.Request, resp: falcon.Response, error: Exception,
+                     params: dict[str, Any]) -> None:
+    detail = getattr(error, "description", None) or str(error)
+    raise ConnectRestError(400, f"Request body is not valid JSON: {detail}")

@@ -1,0 +1,1 @@
+"""One Falcon resource class per Kafka Connect REST resource."""
