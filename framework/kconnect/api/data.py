@@ -132,6 +132,9 @@ class Schema:
         self.key_schema = key_schema
         self.value_schema = value_schema
         self._hash: int | None = None
+        # Validated against this schema without its default, so that a struct default built
+        # on the same fields fits (and so the check never reads an unset attribute).
+        self.default_value = None
         if default_value is not None:
             validate_value(self, default_value)
         self.default_value = default_value
@@ -499,20 +502,29 @@ class Decimal:
 
     @staticmethod
     def from_logical(schema: Schema, value: _decimal.Decimal) -> bytes:
+        """The unscaled value as Java's ``BigInteger.toByteArray()`` writes it: big-endian two's
+        complement in the fewest bytes that keep the sign."""
         scale = Decimal.scale(schema)
-        exponent = value.as_tuple().exponent
-        if isinstance(exponent, int) and -exponent != scale:
+        sign, digits, exponent = value.as_tuple()
+        if not isinstance(exponent, int):
+            raise DataException(f"Decimal value {value} is not a finite number")
+        if -exponent != scale:
             raise DataException(
-                f"Decimal value has mismatching scale for given Decimal schema ({-exponent} != {scale})"
+                "Decimal value has mismatching scale for given Decimal schema. "
+                f"Schema has scale {scale}, value has scale {-exponent}."
             )
-        unscaled = int(value.scaleb(scale))
-        length = max(1, (unscaled.bit_length() + 8) // 8)
-        return unscaled.to_bytes(length, "big", signed=True)
+        # From the digits, not scaleb(): scaleb rounds to the context's 28 digits.
+        unscaled = int("".join(map(str, digits)) or "0")
+        if sign:
+            unscaled = -unscaled
+        magnitude = unscaled if unscaled >= 0 else ~unscaled
+        return unscaled.to_bytes(magnitude.bit_length() // 8 + 1, "big", signed=True)
 
     @staticmethod
     def to_logical(schema: Schema, value: bytes) -> _decimal.Decimal:
         unscaled = int.from_bytes(value, "big", signed=True)
-        return _decimal.Decimal(unscaled).scaleb(-Decimal.scale(schema))
+        # Built from text, which is exact; arithmetic would round to the context's precision.
+        return _decimal.Decimal(f"{unscaled}E{-Decimal.scale(schema)}")
 
 
 class Date:
@@ -629,37 +641,53 @@ _PYTHON_TYPES: dict[Type, tuple[type, ...]] = {
 
 def validate_value(schema: Schema, value: Any, field_name: str | None = None) -> None:
     """Raise DataException unless ``value`` is a valid value of ``schema`` (Kafka's
-    ConnectSchema.validateValue)."""
-    where = f' for field: "{field_name}"' if field_name else ""
+    ConnectSchema.validateValue). As in Kafka, null is valid only for an optional schema: a
+    default value stands in for an unset field on read, it does not make null a valid value."""
+    _validate(schema, value, "value" if field_name is None else f'field: "{field_name}"')
+
+
+def _validate(schema: Schema, checked: Any, location: str) -> None:
+    value: Any = checked  # stays Any: isinstance against a tuple of types would narrow to object
     if value is None:
-        if not schema.optional and schema.default_value is None:
-            raise DataException(f"Invalid value: null used for required field{where}, schema type: {schema.type.name}")
+        if not schema.optional:
+            raise DataException(
+                f"Invalid value: null used for required {location}, schema type: {schema.type.name}"
+            )
         return
-    expected = (
-        _LOGICAL_PYTHON_TYPES.get(schema.name, ())  # type: ignore[arg-type]
-        if schema.name in _LOGICAL_PYTHON_TYPES
-        else _PYTHON_TYPES[schema.type]
-    )
+    logical = _LOGICAL_PYTHON_TYPES.get(schema.name) if schema.name else None  # type: ignore[arg-type]
+    expected = logical if logical is not None else _PYTHON_TYPES[schema.type]
     # bool is an int in Python; an int schema must not accept True/False.
-    if not isinstance(value, expected) or (
+    if not isinstance(checked, expected) or (
         isinstance(value, bool) and schema.type is not Type.BOOLEAN
     ):
+        named = f' "{schema.name}"' if schema.name else ""
         raise DataException(
-            f"Invalid Java object for schema \"{schema.name or schema.type.name}\" with type "
-            f"{schema.type.name}: {type(value).__name__}{where}"
+            f"Invalid Java object for schema{named} with type {schema.type.name}: "
+            f"{type(value)} for {location}"
         )
-    if schema.type in _INT_RANGES and schema.name not in _LOGICAL_PYTHON_TYPES:
+    if logical is None and schema.type in _INT_RANGES:
         low, high = _INT_RANGES[schema.type]
         if not low <= value <= high:
-            raise DataException(f"Value {value} out of range for {schema.type.name}{where}")
+            raise DataException(f"Value {value} out of range for {schema.type.name} for {location}")
     if schema.type is Type.STRUCT:
         if value.schema != schema:
-            raise DataException(f"Struct schemas do not match{where}.")
+            raise DataException("Struct schemas do not match.")
         value.validate()
     elif schema.type is Type.ARRAY:
+        where = "element of array " + location
+        element_schema = _schema_for(schema.value_schema, where)
         for item in value:
-            validate_value(schema.value_schema, item)  # type: ignore[arg-type]
+            _validate(element_schema, item, where)
     elif schema.type is Type.MAP:
+        key_where, value_where = "key of map " + location, "value of map " + location
+        key_schema = _schema_for(schema.key_schema, key_where)
+        value_schema = _schema_for(schema.value_schema, value_where)
         for k, v in value.items():
-            validate_value(schema.key_schema, k)  # type: ignore[arg-type]
-            validate_value(schema.value_schema, v)  # type: ignore[arg-type]
+            _validate(key_schema, k, key_where)
+            _validate(value_schema, v, value_where)
+
+
+def _schema_for(schema: Schema | None, location: str) -> Schema:
+    if schema is None:
+        raise DataException("No schema defined for " + location)
+    return schema
