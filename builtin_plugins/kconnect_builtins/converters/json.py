@@ -18,7 +18,7 @@ from kconnect.api.converter import Converter, HeaderConverter
 from kconnect.api.data import Schema, SchemaAndValue
 from kconnect.api.errors import DataException
 
-from kconnect_builtins.converters import json_codec as codec
+from kconnect_builtins.converters import json_read, json_write
 from kconnect_builtins.converters.settings import (
     converter_config_def,
     get_bool,
@@ -79,7 +79,7 @@ class _Writer:
 
     __slots__ = ("encode", "prefix")
 
-    def __init__(self, prefix: bytes, encode: codec.Encoder):
+    def __init__(self, prefix: bytes, encode: json_write.Encoder):
         self.prefix = prefix
         self.encode = encode
 
@@ -89,7 +89,7 @@ class _Reader:
 
     __slots__ = ("decode", "prefix", "schema")
 
-    def __init__(self, schema: Schema | None, decode: codec.Decoder, prefix: bytes):
+    def __init__(self, schema: Schema | None, decode: json_read.Decoder, prefix: bytes):
         self.schema = schema
         self.decode = decode
         self.prefix = prefix  # b'{"schema":<schema json>,"payload":'
@@ -174,7 +174,7 @@ class JsonConverter(Converter, HeaderConverter):
         self.schemas_enabled = get_bool(configs, SCHEMAS_ENABLE_CONFIG, True)
         cache_size = get_int(configs, SCHEMAS_CACHE_SIZE_CONFIG, 1000)
         decimal_format = get_choice(configs, DECIMAL_FORMAT_CONFIG, "BASE64", ("BASE64", "NUMERIC"))
-        self._options = codec.CodecOptions(
+        self._options = json_write.CodecOptions(
             decimal_numeric=decimal_format == "NUMERIC",
             replace_null_with_default=get_bool(configs, REPLACE_NULL_WITH_DEFAULT_CONFIG, True),
         )
@@ -194,10 +194,10 @@ class JsonConverter(Converter, HeaderConverter):
             return writer
         writer = self._writers.get(schema)
         if writer is None:
-            schema_json = codec.dumps(codec.schema_to_json(schema, self._options))
+            schema_json = json_write.dumps(json_write.schema_to_json(schema, self._options))
             writer = _Writer(
                 b'{"schema":' + schema_json + b',"payload":',
-                codec.compile_encoder(schema, self._options),
+                json_write.compile_encoder(schema, self._options),
             )
             self._writers.put(schema, writer)
         self._last_writer = (schema, writer)
@@ -209,14 +209,14 @@ class JsonConverter(Converter, HeaderConverter):
         if schema is None:
             if value is None:
                 return None
-            tree = codec.encode_schemaless(value)
+            tree = json_write.encode_schemaless(value)
             prefix = _NULL_SCHEMA_PREFIX
         else:
             writer = self._writer(schema)
             tree = writer.encode(value)
             prefix = writer.prefix
         try:
-            payload = codec.dumps(tree)
+            payload = json_write.dumps(tree)
         except (TypeError, orjson.JSONEncodeError) as e:
             raise DataException(_SERIALIZE_ERROR) from e
         if self.schemas_enabled:
@@ -238,7 +238,7 @@ class JsonConverter(Converter, HeaderConverter):
             value = bytes(value)
         if not self.schemas_enabled:
             tree = self._parse(value)
-            if tree is codec.MISSING:
+            if tree is json_read.MISSING:
                 return SchemaAndValue(None, None)
             return SchemaAndValue(None, tree)
 
@@ -253,7 +253,7 @@ class JsonConverter(Converter, HeaderConverter):
             else:
                 try:
                     return _schema_and_value((reader.schema, reader.decode(node)))
-                except codec.NeedExactNumbers:
+                except json_read.NeedExactNumbers:
                     node = self._parse(payload_bytes, exact=True)
                     return _schema_and_value((reader.schema, reader.decode(node)))
 
@@ -268,7 +268,7 @@ class JsonConverter(Converter, HeaderConverter):
         reader = self._reader(envelope["schema"], value)
         try:
             return SchemaAndValue(reader.schema, reader.decode(envelope["payload"]))
-        except codec.NeedExactNumbers:
+        except json_read.NeedExactNumbers:
             envelope = self._parse(value, exact=True)
             return SchemaAndValue(reader.schema, reader.decode(envelope["payload"]))
 
@@ -278,20 +278,20 @@ class JsonConverter(Converter, HeaderConverter):
     @staticmethod
     def _parse(value: bytes | memoryview, exact: bool = False) -> Any:
         try:
-            return codec.parse(value, exact)
+            return json_read.parse(value, exact)
         except ValueError as e:  # JSONDecodeError and UnicodeDecodeError are ValueErrors
             raise DataException(_DESERIALIZE_ERROR) from e
 
     def _reader(self, schema_node: Any, message: bytes) -> _Reader:
         if schema_node is None:
-            return _Reader(None, codec.compile_decoder(None, self._options), b"")
+            return _Reader(None, json_read.compile_decoder(None, self._options), b"")
         key = orjson.dumps(schema_node)
         reader = self._readers.get(key)
         if reader is None:
-            schema = codec.schema_from_json(schema_node, self._options)
+            schema = json_read.schema_from_json(schema_node, self._options)
             reader = _Reader(
                 schema,
-                codec.compile_decoder(schema, self._options),
+                json_read.compile_decoder(schema, self._options),
                 b'{"schema":' + key + b',"payload":',
             )
             self._readers.put(key, reader)
@@ -308,7 +308,7 @@ class JsonConverter(Converter, HeaderConverter):
 
     def as_connect_schema(self, json_schema: Any) -> Schema | None:
         """The Connect schema of a parsed JSON schema (Kafka's asConnectSchema)."""
-        return codec.schema_from_json(json_schema, self._options)
+        return json_read.schema_from_json(json_schema, self._options)
 
     # visible for tests, as in Kafka
     def size_of_from_connect_schema_cache(self) -> int:
