@@ -54,7 +54,9 @@ class FlakySourceConnector(SourceConnector):
         pass
 
 
-def wait_for(condition: Callable[[], Any], timeout_s: float = 30, message: str = "condition") -> Any:
+def wait_for(
+    condition: Callable[[], Any], timeout_s: float = 30, message: str = "condition"
+) -> Any:
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         result = condition()
@@ -66,13 +68,17 @@ def wait_for(condition: Callable[[], Any], timeout_s: float = 30, message: str =
 
 @pytest.fixture
 def herder(tmp_path: Path, bootstrap_servers: str) -> Iterator[StandaloneHerder]:
-    running = StandaloneHerder(WorkerConfig({
-        "bootstrap.servers": bootstrap_servers,
-        "key.converter": "org.apache.kafka.connect.storage.StringConverter",
-        "value.converter": "org.apache.kafka.connect.storage.StringConverter",
-        "offset.storage.file.filename": str(tmp_path / "offsets"),
-        "listeners": "http://127.0.0.1:0",
-    }))
+    running = StandaloneHerder(
+        WorkerConfig(
+            {
+                "bootstrap.servers": bootstrap_servers,
+                "key.converter": "org.apache.kafka.connect.storage.StringConverter",
+                "value.converter": "org.apache.kafka.connect.storage.StringConverter",
+                "offset.storage.file.filename": str(tmp_path / "offsets"),
+                "listeners": "http://127.0.0.1:0",
+            }
+        )
+    )
     running.start()
     try:
         yield running
@@ -99,29 +105,49 @@ def task_status(herder: StandaloneHerder, name: str) -> dict[str, Any]:
 
 
 def test_a_task_that_fails_twice_then_recovers_ends_running(herder: StandaloneHerder) -> None:
-    herder.put_connector_config("flaky", connector("flaky", fail_times=2, max_attempts=5), allow_replace=False)
+    herder.put_connector_config(
+        "flaky", connector("flaky", fail_times=2, max_attempts=5), allow_replace=False
+    )
 
     # While a restart is pending the task is FAILED and the status says when it comes.
-    pending = wait_for(lambda: (s := task_status(herder, "flaky")).get("state") == "FAILED"
-                       and "next_restart_at" in s and s, message="a pending automatic restart")
+    pending = wait_for(
+        lambda: (
+            (s := task_status(herder, "flaky")).get("state") == "FAILED"
+            and "next_restart_at" in s
+            and s
+        ),
+        message="a pending automatic restart",
+    )
     assert pending["restart_attempts"] == 0
     assert "fails on purpose" in pending["trace"]
     assert pending["next_restart_at"].endswith("Z")
 
-    final = wait_for(lambda: (s := task_status(herder, "flaky")).get("state") == "RUNNING" and s,
-                     message="the task to run after two automatic restarts")
+    final = wait_for(
+        lambda: (s := task_status(herder, "flaky")).get("state") == "RUNNING" and s,
+        message="the task to run after two automatic restarts",
+    )
     assert final["restart_attempts"] == 2
     assert "next_restart_at" not in final
     assert STARTS["flaky"] == 3
     assert herder.task_status("flaky", 0)["restart_attempts"] == 2
 
 
-def test_a_task_that_keeps_failing_is_left_failed_after_the_maximum(herder: StandaloneHerder) -> None:
-    herder.put_connector_config("broken", connector("broken", fail_times=-1, max_attempts=3), allow_replace=False)
+def test_a_task_that_keeps_failing_is_left_failed_after_the_maximum(
+    herder: StandaloneHerder,
+) -> None:
+    herder.put_connector_config(
+        "broken", connector("broken", fail_times=-1, max_attempts=3), allow_replace=False
+    )
 
-    final = wait_for(lambda: (s := task_status(herder, "broken")).get("state") == "FAILED"
-                     and s.get("restart_attempts") == 3 and "next_restart_at" not in s and s,
-                     message="three automatic restarts, then none pending")
+    final = wait_for(
+        lambda: (
+            (s := task_status(herder, "broken")).get("state") == "FAILED"
+            and s.get("restart_attempts") == 3
+            and "next_restart_at" not in s
+            and s
+        ),
+        message="three automatic restarts, then none pending",
+    )
     assert "fails on purpose" in final["trace"]
     time.sleep(1.5)  # longer than the largest backoff: nothing more happens
     assert STARTS["broken"] == 4  # the first start and three restarts
@@ -134,12 +160,16 @@ def test_a_task_that_keeps_failing_is_left_failed_after_the_maximum(herder: Stan
     assert task_status(herder, "broken")["restart_attempts"] <= 1
 
 
-def test_without_the_setting_a_failed_task_stays_failed_as_in_kafka(herder: StandaloneHerder) -> None:
+def test_without_the_setting_a_failed_task_stays_failed_as_in_kafka(
+    herder: StandaloneHerder,
+) -> None:
     config = connector("plain", fail_times=1, max_attempts=5)
     del config["kconnect.task.restart.auto.enable"]
     herder.put_connector_config("plain", config, allow_replace=False)
-    failed = wait_for(lambda: (s := task_status(herder, "plain")).get("state") == "FAILED" and s,
-                      message="the task to fail")
+    failed = wait_for(
+        lambda: (s := task_status(herder, "plain")).get("state") == "FAILED" and s,
+        message="the task to fail",
+    )
     assert "restart_attempts" not in failed
     time.sleep(1.0)
     assert STARTS["plain"] == 1

@@ -19,7 +19,9 @@ from kconnect.runtime.worker_config import WorkerConfig
 from kconnect.testing import KafkaCluster
 
 
-def wait_for(condition: Callable[[], Any], timeout_s: float = 60, message: str = "condition") -> Any:
+def wait_for(
+    condition: Callable[[], Any], timeout_s: float = 60, message: str = "condition"
+) -> Any:
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         result = condition()
@@ -30,8 +32,13 @@ def wait_for(condition: Callable[[], Any], timeout_s: float = 60, message: str =
 
 
 def consume_values(bootstrap: str, topic: str, count: int, timeout_s: float = 60) -> list[bytes]:
-    consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": f"check-{uuid.uuid4().hex}",
-                         "auto.offset.reset": "earliest"})
+    consumer = Consumer(
+        {
+            "bootstrap.servers": bootstrap,
+            "group.id": f"check-{uuid.uuid4().hex}",
+            "auto.offset.reset": "earliest",
+        }
+    )
     consumer.subscribe([topic])
     values: list[bytes] = []
     deadline = time.monotonic() + timeout_s
@@ -44,7 +51,10 @@ def consume_values(bootstrap: str, topic: str, count: int, timeout_s: float = 60
 
 
 def test_topic_from_a_file_provider_is_used_but_never_stored_shown_or_logged(
-    kafka_cluster: KafkaCluster, bootstrap_servers: str, unique_topic: str, tmp_path: Path,
+    kafka_cluster: KafkaCluster,
+    bootstrap_servers: str,
+    unique_topic: str,
+    tmp_path: Path,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     caplog.set_level(logging.DEBUG, logger="kconnect")
@@ -58,24 +68,32 @@ def test_topic_from_a_file_provider_is_used_but_never_stored_shown_or_logged(
     source_file.write_text("first\nsecond\n", encoding="utf-8")
     variable = f"${{file:{secrets}:topic}}"
 
-    herder = StandaloneHerder(WorkerConfig({
-        "bootstrap.servers": bootstrap_servers,
-        "key.converter": "org.apache.kafka.connect.storage.StringConverter",
-        "value.converter": "org.apache.kafka.connect.storage.StringConverter",
-        "offset.storage.file.filename": str(tmp_path / "offsets"),
-        "config.storage.file.filename": str(storage),
-        "offset.flush.interval.ms": "500",
-        "listeners": "http://127.0.0.1:0",
-        "config.providers": "file",
-        "config.providers.file.class": "org.apache.kafka.common.config.provider.FileConfigProvider",
-    }))
+    herder = StandaloneHerder(
+        WorkerConfig(
+            {
+                "bootstrap.servers": bootstrap_servers,
+                "key.converter": "org.apache.kafka.connect.storage.StringConverter",
+                "value.converter": "org.apache.kafka.connect.storage.StringConverter",
+                "offset.storage.file.filename": str(tmp_path / "offsets"),
+                "config.storage.file.filename": str(storage),
+                "offset.flush.interval.ms": "500",
+                "listeners": "http://127.0.0.1:0",
+                "config.providers": "file",
+                "config.providers.file.class": "org.apache.kafka.common.config.provider.FileConfigProvider",
+            }
+        )
+    )
     herder.start()
     try:
-        herder.put_connector_config("secret-source", {
-            "connector.class": "FileStreamSource",
-            "file": str(source_file),
-            "topic": variable,
-        }, allow_replace=False)
+        herder.put_connector_config(
+            "secret-source",
+            {
+                "connector.class": "FileStreamSource",
+                "file": str(source_file),
+                "topic": variable,
+            },
+            allow_replace=False,
+        )
 
         assert consume_values(bootstrap_servers, secret_topic, 2) == [b"first", b"second"]
         assert herder.connector_status("secret-source")["tasks"][0]["state"] == "RUNNING"
@@ -85,12 +103,22 @@ def test_topic_from_a_file_provider_is_used_but_never_stored_shown_or_logged(
         assert herder.connector_info("secret-source")["config"]["topic"] == variable
         [task] = herder.task_configs("secret-source")
         assert task["config"]["topic"] == variable
-        for shown in (herder.connector_config("secret-source"), herder.connector_info("secret-source"),
-                      herder.task_configs("secret-source"), herder.connector_status("secret-source")):
+        for shown in (
+            herder.connector_config("secret-source"),
+            herder.connector_info("secret-source"),
+            herder.task_configs("secret-source"),
+            herder.connector_status("secret-source"),
+        ):
             assert secret_topic not in repr(shown)
         # /validate checks the resolved config but answers with the variable
-        infos = herder.validate({"name": "secret-source", "connector.class": "FileStreamSource",
-                                 "file": str(source_file), "topic": variable})
+        infos = herder.validate(
+            {
+                "name": "secret-source",
+                "connector.class": "FileStreamSource",
+                "file": str(source_file),
+                "topic": variable,
+            }
+        )
         assert infos["error_count"] == 0
         assert secret_topic not in repr(infos)
     finally:
@@ -104,7 +132,10 @@ def test_topic_from_a_file_provider_is_used_but_never_stored_shown_or_logged(
 
 
 def test_a_connector_restarted_from_storage_resolves_the_variable_again(
-    kafka_cluster: KafkaCluster, bootstrap_servers: str, unique_topic: str, tmp_path: Path,
+    kafka_cluster: KafkaCluster,
+    bootstrap_servers: str,
+    unique_topic: str,
+    tmp_path: Path,
 ) -> None:
     first, second = f"{unique_topic}-a", f"{unique_topic}-b"
     for topic in (first, second):
@@ -127,8 +158,15 @@ def test_a_connector_restarted_from_storage_resolves_the_variable_again(
     herder = StandaloneHerder(WorkerConfig(worker))
     herder.start()
     try:
-        herder.put_connector_config("src", {"connector.class": "FileStreamSource", "file": str(source_file),
-                                            "topic": f"${{file:{secrets}:topic}}"}, allow_replace=False)
+        herder.put_connector_config(
+            "src",
+            {
+                "connector.class": "FileStreamSource",
+                "file": str(source_file),
+                "topic": f"${{file:{secrets}:topic}}",
+            },
+            allow_replace=False,
+        )
         assert consume_values(bootstrap_servers, first, 1) == [b"one"]
     finally:
         herder.stop()

@@ -23,7 +23,9 @@ from kconnect.runtime.worker_config import WorkerConfig
 from kconnect.testing import KafkaCluster
 
 
-def wait_for(condition: Callable[[], Any], timeout_s: float = 60, message: str = "condition") -> Any:
+def wait_for(
+    condition: Callable[[], Any], timeout_s: float = 60, message: str = "condition"
+) -> Any:
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         result = condition()
@@ -35,15 +37,17 @@ def wait_for(condition: Callable[[], Any], timeout_s: float = 60, message: str =
 
 @pytest.fixture
 def herder(tmp_path: Path, bootstrap_servers: str) -> Iterator[StandaloneHerder]:
-    config = WorkerConfig({
-        "bootstrap.servers": bootstrap_servers,
-        "key.converter": "org.apache.kafka.connect.storage.StringConverter",
-        "value.converter": "org.apache.kafka.connect.json.JsonConverter",
-        "value.converter.schemas.enable": "false",
-        "offset.storage.file.filename": str(tmp_path / "offsets"),
-        "offset.flush.interval.ms": "500",
-        "listeners": "http://127.0.0.1:0",
-    })
+    config = WorkerConfig(
+        {
+            "bootstrap.servers": bootstrap_servers,
+            "key.converter": "org.apache.kafka.connect.storage.StringConverter",
+            "value.converter": "org.apache.kafka.connect.json.JsonConverter",
+            "value.converter.schemas.enable": "false",
+            "offset.storage.file.filename": str(tmp_path / "offsets"),
+            "offset.flush.interval.ms": "500",
+            "listeners": "http://127.0.0.1:0",
+        }
+    )
     running = StandaloneHerder(config)
     running.start()
     try:
@@ -64,15 +68,26 @@ def produce_mixed(bootstrap: str, topic: str) -> list[tuple[bytes, bytes, list[t
     for i, item in enumerate(order):
         value = item if isinstance(item, bytes) else json.dumps(item).encode()
         headers = [("origin", f"test-{i}".encode())]
-        producer.produce(topic, value=value, key=f"key-{i}".encode(), headers=headers, timestamp=1_700_000_000_000 + i)
+        producer.produce(
+            topic,
+            value=value,
+            key=f"key-{i}".encode(),
+            headers=headers,
+            timestamp=1_700_000_000_000 + i,
+        )
         sent.append((f"key-{i}".encode(), value, headers))
     assert producer.flush(30) == 0
     return sent
 
 
 def consume_all(bootstrap: str, topic: str, count: int, timeout_s: float = 60) -> list[Any]:
-    consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": f"check-{uuid.uuid4().hex}",
-                         "auto.offset.reset": "earliest"})
+    consumer = Consumer(
+        {
+            "bootstrap.servers": bootstrap,
+            "group.id": f"check-{uuid.uuid4().hex}",
+            "auto.offset.reset": "earliest",
+        }
+    )
     consumer.subscribe([topic])
     received: list[Any] = []
     deadline = time.monotonic() + timeout_s
@@ -87,7 +102,9 @@ def consume_all(bootstrap: str, topic: str, count: int, timeout_s: float = 60) -
 
 
 def committed_offset(bootstrap: str, group: str, topic: str) -> int | None:
-    consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": group, "enable.auto.commit": False})
+    consumer = Consumer(
+        {"bootstrap.servers": bootstrap, "group.id": group, "enable.auto.commit": False}
+    )
     try:
         [tp] = consumer.committed([TopicPartition(topic, 0)], timeout=10)
         return tp.offset if tp.offset >= 0 else None
@@ -96,27 +113,43 @@ def committed_offset(bootstrap: str, group: str, topic: str) -> int | None:
 
 
 def test_tolerance_all_sends_every_bad_record_to_the_dlq_with_context_headers(
-    kafka_cluster: KafkaCluster, bootstrap_servers: str, unique_topic: str, herder: StandaloneHerder, tmp_path: Path,
+    kafka_cluster: KafkaCluster,
+    bootstrap_servers: str,
+    unique_topic: str,
+    herder: StandaloneHerder,
+    tmp_path: Path,
 ) -> None:
     kafka_cluster.create_topic(unique_topic, partitions=1)
     sent = produce_mixed(bootstrap_servers, unique_topic)
     dlq = f"{unique_topic}-dlq"
     output = tmp_path / "sink.txt"
-    herder.put_connector_config("dlq-sink", {
-        "connector.class": "FileStreamSink",
-        "topics": unique_topic,
-        "file": str(output),
-        "errors.tolerance": "all",
-        "errors.log.enable": "true",
-        "errors.deadletterqueue.topic.name": dlq,
-        "errors.deadletterqueue.topic.replication.factor": "1",
-        "errors.deadletterqueue.context.headers.enable": "true",
-    }, allow_replace=False)
+    herder.put_connector_config(
+        "dlq-sink",
+        {
+            "connector.class": "FileStreamSink",
+            "topics": unique_topic,
+            "file": str(output),
+            "errors.tolerance": "all",
+            "errors.log.enable": "true",
+            "errors.deadletterqueue.topic.name": dlq,
+            "errors.deadletterqueue.topic.replication.factor": "1",
+            "errors.deadletterqueue.context.headers.enable": "true",
+        },
+        allow_replace=False,
+    )
 
-    lines = wait_for(lambda: output.exists() and len(output.read_text().splitlines()) >= len(GOOD) and
-                     output.read_text().splitlines(), message="the good records in the sink file")
+    lines = wait_for(
+        lambda: (
+            output.exists()
+            and len(output.read_text().splitlines()) >= len(GOOD)
+            and output.read_text().splitlines()
+        ),
+        message="the good records in the sink file",
+    )
     assert len(lines) == len(GOOD)
-    assert lines == [f"{{n={g['n']}}}" for g in GOOD]  # Java's Map.toString(), as Kafka's sink writes
+    assert lines == [
+        f"{{n={g['n']}}}" for g in GOOD
+    ]  # Java's Map.toString(), as Kafka's sink writes
 
     dead = consume_all(bootstrap_servers, dlq, len(BAD))
     assert len(dead) == len(BAD)
@@ -133,30 +166,47 @@ def test_tolerance_all_sends_every_bad_record_to_the_dlq_with_context_headers(
         assert got["__connect.errors.connector.name"] == "dlq-sink"
         assert got["__connect.errors.task.id"] == "0"
         assert got["__connect.errors.stage"] == "VALUE_CONVERTER"
-        assert got["__connect.errors.class.name"] == "kconnect_builtins.converters.json.JsonConverter"
+        assert (
+            got["__connect.errors.class.name"] == "kconnect_builtins.converters.json.JsonConverter"
+        )
         assert got["__connect.errors.exception.class.name"].endswith("DataException")
         assert got["__connect.errors.exception.message"]
         assert "Traceback" in got["__connect.errors.exception.stacktrace"]
 
     status = herder.connector_status("dlq-sink")
     assert status["tasks"][0]["state"] == "RUNNING"
-    wait_for(lambda: committed_offset(bootstrap_servers, "connect-dlq-sink", unique_topic) == len(sent),
-             message="offsets committed past the skipped records")
+    wait_for(
+        lambda: committed_offset(bootstrap_servers, "connect-dlq-sink", unique_topic) == len(sent),
+        message="offsets committed past the skipped records",
+    )
 
 
 def test_tolerance_none_fails_the_task_and_commits_nothing_past_the_bad_record(
-    kafka_cluster: KafkaCluster, bootstrap_servers: str, unique_topic: str, herder: StandaloneHerder, tmp_path: Path,
+    kafka_cluster: KafkaCluster,
+    bootstrap_servers: str,
+    unique_topic: str,
+    herder: StandaloneHerder,
+    tmp_path: Path,
 ) -> None:
     kafka_cluster.create_topic(unique_topic, partitions=1)
     produce_mixed(bootstrap_servers, unique_topic)  # the first bad record is at offset 1
-    herder.put_connector_config("strict-sink", {
-        "connector.class": "FileStreamSink",
-        "topics": unique_topic,
-        "file": str(tmp_path / "sink.txt"),
-    }, allow_replace=False)
+    herder.put_connector_config(
+        "strict-sink",
+        {
+            "connector.class": "FileStreamSink",
+            "topics": unique_topic,
+            "file": str(tmp_path / "sink.txt"),
+        },
+        allow_replace=False,
+    )
 
-    task = wait_for(lambda: (herder.connector_status("strict-sink")["tasks"] or [{}])[0].get("state") == "FAILED"
-                    and herder.connector_status("strict-sink")["tasks"][0], message="the task to fail")
+    task = wait_for(
+        lambda: (
+            (herder.connector_status("strict-sink")["tasks"] or [{}])[0].get("state") == "FAILED"
+            and herder.connector_status("strict-sink")["tasks"][0]
+        ),
+        message="the task to fail",
+    )
     assert "Tolerance exceeded in error handler" in task["trace"]
     assert "DataException" in task["trace"]
     time.sleep(1.5)  # three flush intervals: a commit would have happened by now
@@ -202,7 +252,10 @@ class RejectingSinkConnector(SinkConnector):
 
 
 def test_errant_record_reporter_writes_the_consumed_record_to_the_dlq(
-    kafka_cluster: KafkaCluster, bootstrap_servers: str, unique_topic: str, herder: StandaloneHerder,
+    kafka_cluster: KafkaCluster,
+    bootstrap_servers: str,
+    unique_topic: str,
+    herder: StandaloneHerder,
 ) -> None:
     kafka_cluster.create_topic(unique_topic, partitions=1)
     producer = Producer({"bootstrap.servers": bootstrap_servers})
@@ -211,14 +264,18 @@ def test_errant_record_reporter_writes_the_consumed_record_to_the_dlq(
         producer.produce(unique_topic, value=json.dumps(value).encode())
     assert producer.flush(30) == 0
     dlq = f"{unique_topic}-dlq"
-    herder.put_connector_config("rejecting", {
-        "connector.class": f"{__name__}.RejectingSinkConnector",
-        "topics": unique_topic,
-        "errors.tolerance": "all",
-        "errors.deadletterqueue.topic.name": dlq,
-        "errors.deadletterqueue.topic.replication.factor": "1",
-        "errors.deadletterqueue.context.headers.enable": "true",
-    }, allow_replace=False)
+    herder.put_connector_config(
+        "rejecting",
+        {
+            "connector.class": f"{__name__}.RejectingSinkConnector",
+            "topics": unique_topic,
+            "errors.tolerance": "all",
+            "errors.deadletterqueue.topic.name": dlq,
+            "errors.deadletterqueue.topic.replication.factor": "1",
+            "errors.deadletterqueue.context.headers.enable": "true",
+        },
+        allow_replace=False,
+    )
 
     wait_for(lambda: REJECTED.get("rejecting") == [2], message="the task to report record 2")
     [dead] = consume_all(bootstrap_servers, dlq, 1)

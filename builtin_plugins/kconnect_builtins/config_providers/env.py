@@ -25,7 +25,11 @@ class EnvVarConfigProvider(ConfigProvider):
     java_class_names = ("org.apache.kafka.common.config.provider.EnvVarConfigProvider",)
 
     CONFIG_DEF = ConfigDef().define(
-        ALLOWLIST_PATTERN_CONFIG, ConfigDef.Type.STRING, ".*", None, ConfigDef.Importance.MEDIUM,
+        ALLOWLIST_PATTERN_CONFIG,
+        ConfigDef.Type.STRING,
+        ".*",
+        None,
+        ConfigDef.Importance.MEDIUM,
         "A pattern / regular expression that needs to match for environment variables to be used by "
         "this config provider.",
     )
@@ -47,7 +51,9 @@ class EnvVarConfigProvider(ConfigProvider):
     def get(self, path: str, keys: Collection[str] | None = None) -> ConfigData:
         if path:
             log.error("Path is not supported for EnvVarConfigProvider, invalid value '%s'", path)
-            raise ConfigException(f"Path is not supported for EnvVarConfigProvider, invalid value '{path}'")
+            raise ConfigException(
+                f"Path is not supported for EnvVarConfigProvider, invalid value '{path}'"
+            )
         environment = os.environ if self._environment is None else self._environment
         allowed = {k: v for k, v in environment.items() if self._pattern.search(k)}
         if keys is None:

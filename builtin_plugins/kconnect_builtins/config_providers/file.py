@@ -9,6 +9,7 @@ import javaproperties
 from kconnect.api.config import ConfigDef
 from kconnect.api.config_provider import ConfigData, ConfigProvider
 from kconnect.api.errors import ConfigException
+
 from kconnect_builtins.config_providers._allowed_paths import (
     ALLOWED_PATHS_CONFIG,
     ALLOWED_PATHS_DOC,
@@ -23,8 +24,14 @@ class FileConfigProvider(ConfigProvider):
 
     java_class_names = ("org.apache.kafka.common.config.provider.FileConfigProvider",)
 
-    CONFIG_DEF = ConfigDef().define(ALLOWED_PATHS_CONFIG, ConfigDef.Type.STRING, None, None,
-                                    ConfigDef.Importance.MEDIUM, ALLOWED_PATHS_DOC)
+    CONFIG_DEF = ConfigDef().define(
+        ALLOWED_PATHS_CONFIG,
+        ConfigDef.Type.STRING,
+        None,
+        None,
+        ConfigDef.Importance.MEDIUM,
+        ALLOWED_PATHS_DOC,
+    )
 
     def __init__(self) -> None:
         self._allowed = AllowedPaths({})

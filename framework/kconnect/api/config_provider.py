@@ -42,11 +42,15 @@ class ConfigProvider:
         are left out (the variable then stays unresolved)."""
         raise NotImplementedError
 
-    def subscribe(self, path: str, keys: Collection[str], callback: Callable[[str, ConfigData], None]) -> None:
+    def subscribe(
+        self, path: str, keys: Collection[str], callback: Callable[[str, ConfigData], None]
+    ) -> None:
         """Ask to be told when the values at ``path`` change (optional)."""
         raise NotImplementedError(f"{type(self).__name__} does not support subscriptions")
 
-    def unsubscribe(self, path: str, keys: Collection[str], callback: Callable[[str, ConfigData], None]) -> None:
+    def unsubscribe(
+        self, path: str, keys: Collection[str], callback: Callable[[str, ConfigData], None]
+    ) -> None:
         raise NotImplementedError(f"{type(self).__name__} does not support subscriptions")
 
     def unsubscribe_all(self) -> None:

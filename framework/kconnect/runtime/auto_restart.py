@@ -129,16 +129,23 @@ class AutoRestarter:
             if entry.config_seen is not None and entry.config_seen != snapshot:
                 self._reset_locked(entry)
             entry.config_seen = snapshot
-            if entry.running_since is not None and entry.attempts and \
-                    (self._monotonic() - entry.running_since) * 1000 >= policy.max_backoff_ms:
+            if (
+                entry.running_since is not None
+                and entry.attempts
+                and (self._monotonic() - entry.running_since) * 1000 >= policy.max_backoff_ms
+            ):
                 # It ran long enough to count as recovered: this is a new run of failures.
                 self._reset_locked(entry)
             entry.running_since = None
             if entry.timer is not None:
                 return  # already scheduled
             if entry.attempts >= policy.max_attempts:
-                log.error("Task %s failed; it was restarted automatically %d times "
-                          "(kconnect.task.restart.max.attempts) and stays FAILED", task_id, entry.attempts)
+                log.error(
+                    "Task %s failed; it was restarted automatically %d times "
+                    "(kconnect.task.restart.max.attempts) and stays FAILED",
+                    task_id,
+                    entry.attempts,
+                )
                 return
             delay_ms = policy.backoff_ms(entry.attempts)
             entry.next_restart_at = self._wall() + delay_ms / 1000
@@ -147,8 +154,13 @@ class AutoRestarter:
             timer.daemon = True
             timer.name = f"auto-restart-{task_id}"
             entry.timer = timer
-        log.info("Task %s failed; automatic restart %d of %d in %d ms", task_id, entry.attempts + 1,
-                 policy.max_attempts, delay_ms)
+        log.info(
+            "Task %s failed; automatic restart %d of %d in %d ms",
+            task_id,
+            entry.attempts + 1,
+            policy.max_attempts,
+            delay_ms,
+        )
         timer.start()
 
     # -- restarting (timer thread, then herder thread) ----------------------------------------
@@ -174,7 +186,7 @@ class AutoRestarter:
         log.info("Restarting failed task %s automatically (attempt %d)", task_id, attempt)
         try:
             self._restart_task(task_id.connector, task_id.task)
-        except Exception:  # noqa: BLE001 - the task stays FAILED; its next failure schedules again
+        except Exception:
             log.exception("Automatic restart of task %s failed", task_id)
 
     # -- queries and resets --------------------------------------------------------------------
@@ -188,8 +200,11 @@ class AutoRestarter:
             next_at = entry.next_restart_at if entry else None
         fields: dict[str, Any] = {ATTEMPTS_FIELD: attempts}
         if next_at is not None:
-            fields[NEXT_RESTART_FIELD] = datetime.fromtimestamp(next_at, UTC).isoformat(timespec="milliseconds") \
+            fields[NEXT_RESTART_FIELD] = (
+                datetime.fromtimestamp(next_at, UTC)
+                .isoformat(timespec="milliseconds")
                 .replace("+00:00", "Z")
+            )
         return fields
 
     def reset(self, connector: str, task: int | None = None) -> None:

@@ -68,7 +68,9 @@ class ConfigTransformer:
             provider = self.providers[provider_name]
             for path, keys in paths.items():
                 data: ConfigData = provider.get(path, keys)
-                lookups[(provider_name, path)] = {str(k): str(v) for k, v in data.data.items() if v is not None}
+                lookups[(provider_name, path)] = {
+                    str(k): str(v) for k, v in data.data.items() if v is not None
+                }
                 if data.ttl is not None and data.ttl >= 0:
                     ttls[path] = min(ttls.get(path, data.ttl), data.ttl)
         resolved = {}
@@ -80,7 +82,7 @@ class ConfigTransformer:
         for name, provider in self.providers.items():
             try:
                 provider.close()
-            except Exception:  # noqa: BLE001 - close the others anyway
+            except Exception:
                 log.exception("Error closing config provider %s", name)
 
 
@@ -100,7 +102,9 @@ def _replace(value: str, lookups: Mapping[tuple[str, str], Mapping[str, str]]) -
     return VARIABLE.sub(one, value)
 
 
-def providers_from_worker_config(worker_props: Mapping[str, Any], registry: PluginRegistry) -> dict[str, ConfigProvider]:
+def providers_from_worker_config(
+    worker_props: Mapping[str, Any], registry: PluginRegistry
+) -> dict[str, ConfigProvider]:
     """Instantiate and configure the providers ``config.providers`` names (Kafka's
     ``config.providers.<name>.class`` and ``config.providers.<name>.param.*``)."""
     raw = worker_props.get(CONFIG_PROVIDERS) or ""
@@ -112,14 +116,18 @@ def providers_from_worker_config(worker_props: Mapping[str, Any], registry: Plug
         class_key = f"{CONFIG_PROVIDERS}.{name}.class"
         class_name = worker_props.get(class_key)
         if not class_name:
-            raise ConfigException(f'Missing required configuration "{class_key}" which has no default value.',
-                                  name=class_key)
+            raise ConfigException(
+                f'Missing required configuration "{class_key}" which has no default value.',
+                name=class_key,
+            )
         provider_class = registry.find("config_provider", str(class_name))
         provider = provider_class()
         if not isinstance(provider, ConfigProvider) and not hasattr(provider, "get"):
             raise ConfigException(f"{class_name} is not a ConfigProvider", name=class_key)
         prefix = f"{CONFIG_PROVIDERS}.{name}.param."
-        provider.configure({k[len(prefix):]: v for k, v in worker_props.items() if k.startswith(prefix)})
+        provider.configure(
+            {k[len(prefix) :]: v for k, v in worker_props.items() if k.startswith(prefix)}
+        )
         providers[name] = provider
         log.info("Config provider %s: %s", name, class_name)
     return providers
@@ -133,7 +141,9 @@ class WorkerConfigTransformer:
         self.transformer = ConfigTransformer(providers)
 
     @classmethod
-    def from_worker_config(cls, worker_props: Mapping[str, Any], registry: PluginRegistry) -> WorkerConfigTransformer:
+    def from_worker_config(
+        cls, worker_props: Mapping[str, Any], registry: PluginRegistry
+    ) -> WorkerConfigTransformer:
         return cls(providers_from_worker_config(worker_props, registry))
 
     @property
@@ -146,8 +156,12 @@ class WorkerConfigTransformer:
             return dict(configs)
         return self.transformer.transform(configs).data
 
-    def reverse_transform(self, raw_connector_config: Mapping[str, Any], resolved_connector_config: Mapping[str, Any],
-                          task_configs: list[dict[str, str]]) -> list[dict[str, str]]:
+    def reverse_transform(
+        self,
+        raw_connector_config: Mapping[str, Any],
+        resolved_connector_config: Mapping[str, Any],
+        task_configs: list[dict[str, str]],
+    ) -> list[dict[str, str]]:
         """Task configs with each value that equals a resolved connector value put back in the
         ``${...}`` form the connector config had (Kafka's AbstractHerder.reverseTransform), so
         task configs can be stored and shown without secrets."""
@@ -158,7 +172,11 @@ class WorkerConfigTransformer:
         for task_config in task_configs:
             config = dict(task_config)
             for key, raw in variables.items():
-                if key in config and config[key] == resolved_connector_config.get(key) and config[key] != raw:
+                if (
+                    key in config
+                    and config[key] == resolved_connector_config.get(key)
+                    and config[key] != raw
+                ):
                     config[key] = raw
             out.append(config)
         return out
@@ -167,11 +185,16 @@ class WorkerConfigTransformer:
         self.transformer.close()
 
 
-def hide_resolved_values(infos: dict[str, Any], raw: Mapping[str, Any], resolved: Mapping[str, Any]) -> dict[str, Any]:
+def hide_resolved_values(
+    infos: dict[str, Any], raw: Mapping[str, Any], resolved: Mapping[str, Any]
+) -> dict[str, Any]:
     """A ConfigInfos computed from ``resolved`` with each resolved value (and any mention of it
     in an error message) put back in its ``${...}`` form, for the REST API to return."""
-    secrets = {k: (str(resolved[k]), str(v)) for k, v in raw.items()
-               if has_variables(v) and k in resolved and resolved[k] != v}
+    secrets = {
+        k: (str(resolved[k]), str(v))
+        for k, v in raw.items()
+        if has_variables(v) and k in resolved and resolved[k] != v
+    }
     if not secrets:
         return infos
     replacements = sorted({s for s in secrets.values() if s[0]}, key=lambda pair: -len(pair[0]))

@@ -62,8 +62,9 @@ def errant_record_reporter_enabled(props: Mapping[str, Any]) -> bool:
     )
 
 
-def ensure_topic(admin_config: Mapping[str, Any], topic: str, replication_factor: int,
-                 timeout_s: float = 30.0) -> None:
+def ensure_topic(
+    admin_config: Mapping[str, Any], topic: str, replication_factor: int, timeout_s: float = 30.0
+) -> None:
     """Create ``topic`` (one partition) unless it exists. Raises ConnectException on failure."""
     admin = AdminClient(dict(admin_config))
     try:
@@ -71,16 +72,24 @@ def ensure_topic(admin_config: Mapping[str, Any], topic: str, replication_factor
         if topic in metadata.topics and metadata.topics[topic].error is None:
             return
         log.error("Topic %s doesn't exist. Will attempt to create topic.", topic)
-        futures = admin.create_topics([NewTopic(topic, DLQ_PARTITIONS, int(replication_factor))],
-                                      request_timeout=timeout_s)
+        futures = admin.create_topics(
+            [NewTopic(topic, DLQ_PARTITIONS, int(replication_factor))], request_timeout=timeout_s
+        )
         futures[topic].result(timeout=timeout_s + 5)
     except KafkaException as error:
         kafka_error = error.args[0] if error.args else None
-        if isinstance(kafka_error, KafkaError) and kafka_error.code() == KafkaError.TOPIC_ALREADY_EXISTS:
+        if (
+            isinstance(kafka_error, KafkaError)
+            and kafka_error.code() == KafkaError.TOPIC_ALREADY_EXISTS
+        ):
             return
-        raise ConnectException(f"Could not initialize dead letter queue with topic={topic}") from error
+        raise ConnectException(
+            f"Could not initialize dead letter queue with topic={topic}"
+        ) from error
     except Exception as error:
-        raise ConnectException(f"Could not initialize dead letter queue with topic={topic}") from error
+        raise ConnectException(
+            f"Could not initialize dead letter queue with topic={topic}"
+        ) from error
 
 
 def stacktrace(error: BaseException) -> str:
@@ -114,8 +123,9 @@ class DeliveryFuture(Future):  # type: ignore[type-arg]
 class DeadLetterQueueReporter:
     """Writes failed consumed records to the DLQ topic (Kafka's DeadLetterQueueReporter)."""
 
-    def __init__(self, topic: str, connector: str, task: int, producer: Producer,
-                 context_headers: bool):
+    def __init__(
+        self, topic: str, connector: str, task: int, producer: Producer, context_headers: bool
+    ):
         self.topic = topic
         self.connector = connector
         self.task = task
@@ -126,14 +136,21 @@ class DeadLetterQueueReporter:
         self._lock = threading.Lock()
 
     @classmethod
-    def create_and_setup(cls, connector: str, task: int, connector_props: Mapping[str, Any],
-                         producer_config: Mapping[str, Any], admin_config: Mapping[str, Any],
-                         producer_factory: Callable[[dict[str, Any]], Producer] = Producer
-                         ) -> DeadLetterQueueReporter:
+    def create_and_setup(
+        cls,
+        connector: str,
+        task: int,
+        connector_props: Mapping[str, Any],
+        producer_config: Mapping[str, Any],
+        admin_config: Mapping[str, Any],
+        producer_factory: Callable[[dict[str, Any]], Producer] = Producer,
+    ) -> DeadLetterQueueReporter:
         topic = dlq_topic(connector_props)
         replication = int(str(connector_props.get(DLQ_REPLICATION_FACTOR, "3")).strip() or 3)
         ensure_topic(admin_config, topic, replication)
-        context_headers = str(connector_props.get(DLQ_CONTEXT_HEADERS, "false")).strip().lower() == "true"
+        context_headers = (
+            str(connector_props.get(DLQ_CONTEXT_HEADERS, "false")).strip().lower() == "true"
+        )
         return cls(topic, connector, task, producer_factory(dict(producer_config)), context_headers)
 
     def report(self, context: ErrorContext) -> Future[Any] | None:
@@ -166,14 +183,25 @@ class DeadLetterQueueReporter:
                 else:
                     self.produced += 1
             if error is not None:
-                log.error("Could not produce message to dead letter queue. topic=%s: %s", self.topic, error)
-                future.set_exception(ConnectException(f"Could not produce message to dead letter queue "
-                                                      f"topic={self.topic}: {error}"))
+                log.error(
+                    "Could not produce message to dead letter queue. topic=%s: %s",
+                    self.topic,
+                    error,
+                )
+                future.set_exception(
+                    ConnectException(
+                        f"Could not produce message to dead letter queue "
+                        f"topic={self.topic}: {error}"
+                    )
+                )
             else:
                 future.set_result(msg)
+
         return done
 
-    def _add_context_headers(self, headers: list[tuple[str, bytes | None]], context: ErrorContext) -> None:
+    def _add_context_headers(
+        self, headers: list[tuple[str, bytes | None]], context: ErrorContext
+    ) -> None:
         message = context.consumed
         present = {key for key, _ in headers}
 
@@ -200,8 +228,12 @@ class DeadLetterQueueReporter:
     def flush(self, timeout_s: float) -> None:
         remaining = self.producer.flush(timeout_s)
         if remaining:
-            log.error("%d records were not written to the dead letter queue topic %s within %.0f s",
-                      remaining, self.topic, timeout_s)
+            log.error(
+                "%d records were not written to the dead letter queue topic %s within %.0f s",
+                remaining,
+                self.topic,
+                timeout_s,
+            )
 
     def close(self) -> None:
         self.flush(30.0)
@@ -213,8 +245,16 @@ class _RawMessage:
 
     __slots__ = ("_headers", "_key", "_offset", "_partition", "_timestamp", "_topic", "_value")
 
-    def __init__(self, topic: str, partition: int, offset: int, key: bytes | None, value: bytes | None,
-                 headers: list[tuple[str, bytes | None]] | None, timestamp: tuple[int, int]):
+    def __init__(
+        self,
+        topic: str,
+        partition: int,
+        offset: int,
+        key: bytes | None,
+        value: bytes | None,
+        headers: list[tuple[str, bytes | None]] | None,
+        timestamp: tuple[int, int],
+    ):
         self._topic = topic
         self._partition = partition
         self._offset = offset
@@ -254,8 +294,14 @@ class WorkerErrantRecordReporter(ErrantRecordReporter):
     Kafka's WorkerErrantRecordReporter). ``report`` returns a future; with
     ``errors.tolerance=none`` it raises, which fails the task."""
 
-    def __init__(self, handler: ErrorHandler, original_message: Callable[[SinkRecord], Any],
-                 key_converter: Any, value_converter: Any, header_converter: Any):
+    def __init__(
+        self,
+        handler: ErrorHandler,
+        original_message: Callable[[SinkRecord], Any],
+        key_converter: Any,
+        value_converter: Any,
+        header_converter: Any,
+    ):
         self.handler = handler
         self._original_message = original_message
         self.key_converter = key_converter
@@ -266,19 +312,40 @@ class WorkerErrantRecordReporter(ErrantRecordReporter):
         message = self._original_message(record)
         if message is None:
             message = self._serialize(record)
-        return self.handler.execute_failed(Stage.TASK_PUT, _SINK_TASK_CLASS, error, consumed=message)
+        return self.handler.execute_failed(
+            Stage.TASK_PUT, _SINK_TASK_CLASS, error, consumed=message
+        )
 
     def _serialize(self, record: SinkRecord) -> _RawMessage:
         """The record back in bytes, through the task's converters (Kafka's fallback when the
         record is not one the runtime handed to the task)."""
         topic = record.original_topic
-        key = self.key_converter.from_connect_data(topic, record.key_schema, record.key, record.headers)
-        value = self.value_converter.from_connect_data(topic, record.value_schema, record.value, record.headers)
+        key = self.key_converter.from_connect_data(
+            topic, record.key_schema, record.key, record.headers
+        )
+        value = self.value_converter.from_connect_data(
+            topic, record.value_schema, record.value, record.headers
+        )
         headers = []
         for header in record.headers or ():
-            headers.append((header.key, self.header_converter.from_connect_header(topic, header.key, header.schema,
-                                                                                  header.value)))
-        ts_type = {"CreateTime": 1, "LogAppendTime": 2}.get(str(getattr(record.timestamp_type, "value", "")), 0)
+            headers.append(
+                (
+                    header.key,
+                    self.header_converter.from_connect_header(
+                        topic, header.key, header.schema, header.value
+                    ),
+                )
+            )
+        ts_type = {"CreateTime": 1, "LogAppendTime": 2}.get(
+            str(getattr(record.timestamp_type, "value", "")), 0
+        )
         timestamp = (ts_type, record.timestamp if record.timestamp is not None else -1)
-        return _RawMessage(topic, record.original_kafka_partition or 0, record.original_kafka_offset, key, value,
-                           headers or None, timestamp)
+        return _RawMessage(
+            topic,
+            record.original_kafka_partition or 0,
+            record.original_kafka_offset,
+            key,
+            value,
+            headers or None,
+            timestamp,
+        )

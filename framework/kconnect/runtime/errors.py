@@ -136,8 +136,12 @@ class LogReporter:
 
     def report(self, context: ErrorContext) -> None:
         error = context.error
-        log.error("Error encountered in task %s. %s", self.task_name, context.describe(self.include_messages),
-                  exc_info=(type(error), error, error.__traceback__))
+        log.error(
+            "Error encountered in task %s. %s",
+            self.task_name,
+            context.describe(self.include_messages),
+            exc_info=(type(error), error, error.__traceback__),
+        )
 
     def flush(self, timeout_s: float) -> None:
         pass
@@ -200,7 +204,9 @@ class ErrorHandler:
         reporters: Iterable[ErrorReporter] = (),
         clock: Callable[[], float] = time.monotonic,
     ):
-        self.tolerate_all = str(connector_config.get("errors.tolerance", "none")).strip().lower() == "all"
+        self.tolerate_all = (
+            str(connector_config.get("errors.tolerance", "none")).strip().lower() == "all"
+        )
         self.log_errors = _flag(connector_config, "errors.log.enable")
         self.log_messages = _flag(connector_config, "errors.log.include.messages")
         self.retry_timeout_ms = _long(connector_config, "errors.retry.timeout", 0)
@@ -223,8 +229,14 @@ class ErrorHandler:
         return self.total_failures
 
     # -- executing operations ------------------------------------------------------------------
-    def execute(self, stage: Stage, fn: Callable[..., T], *args: Any, record: Any = None,
-                origin: str | None = None) -> T | Skipped:
+    def execute(
+        self,
+        stage: Stage,
+        fn: Callable[..., T],
+        *args: Any,
+        record: Any = None,
+        origin: str | None = None,
+    ) -> T | Skipped:
         """Run one stage for one record under the error policy: its result, or SKIPPED."""
         attempt = 0
         start = self._clock()
@@ -237,8 +249,14 @@ class ErrorHandler:
                 remaining = self._remaining_ms(start)
                 if remaining is not None and remaining <= 0 or self.stopping:
                     return self._fail(stage, error, record, origin or class_name_of(fn), attempt)
-                log.debug("Retriable error in task %s-%s, stage %s (attempt %d): %s", self.connector,
-                          self.task, stage.value, attempt, error)
+                log.debug(
+                    "Retriable error in task %s-%s, stage %s (attempt %d): %s",
+                    self.connector,
+                    self.task,
+                    stage.value,
+                    attempt,
+                    error,
+                )
                 self.sleep(self.backoff.delay_ms(attempt, remaining) / 1000)
                 self.total_retries += 1
                 if self.stopping:
@@ -252,21 +270,34 @@ class ErrorHandler:
         predicate) class that failed. None when a transform dropped the record."""
         for step in getattr(chain, "stages", ()):
             transform = getattr(step, "transform", step)
-            record = self.execute(Stage.TRANSFORMATION, step.apply, record, record=consumed,
-                                  origin=class_name_of(transform))
+            record = self.execute(
+                Stage.TRANSFORMATION,
+                step.apply,
+                record,
+                record=consumed,
+                origin=class_name_of(transform),
+            )
             if record is SKIPPED:
                 return SKIPPED
             if record is None:
                 return None
         return record
 
-    def failed(self, stage: Stage, error: BaseException, record: Any = None, origin: str | None = None) -> Skipped:
+    def failed(
+        self, stage: Stage, error: BaseException, record: Any = None, origin: str | None = None
+    ) -> Skipped:
         """An operation already failed outside execute(): report it and apply the tolerance."""
         self.total_failures += 1
         return self._fail(stage, error, record, origin or "unknown", 1)
 
-    def execute_failed(self, stage: Stage, executing_class: str, error: BaseException,
-                       consumed: Any = None, source_record: Any = None) -> Future[Any]:
+    def execute_failed(
+        self,
+        stage: Stage,
+        executing_class: str,
+        error: BaseException,
+        consumed: Any = None,
+        source_record: Any = None,
+    ) -> Future[Any]:
         """Report a record the task itself found bad (the errant record reporter): a future of
         the reporters' writes, or ToleranceExceededError when tolerance is ``none``."""
         self.total_failures += 1
@@ -284,11 +315,22 @@ class ErrorHandler:
             return None
         return self.retry_timeout_ms - (self._clock() - start) * 1000
 
-    def _context(self, stage: Stage, origin: str, error: BaseException, consumed: Any, source_record: Any,
-                 attempts: int) -> ErrorContext:
-        return ErrorContext(self.connector, self.task, stage, origin, error, consumed, source_record, attempts)
+    def _context(
+        self,
+        stage: Stage,
+        origin: str,
+        error: BaseException,
+        consumed: Any,
+        source_record: Any,
+        attempts: int,
+    ) -> ErrorContext:
+        return ErrorContext(
+            self.connector, self.task, stage, origin, error, consumed, source_record, attempts
+        )
 
-    def _fail(self, stage: Stage, error: BaseException, record: Any, origin: str, attempts: int) -> Skipped:
+    def _fail(
+        self, stage: Stage, error: BaseException, record: Any, origin: str, attempts: int
+    ) -> Skipped:
         consumed, source_record = (None, record) if _is_connect_record(record) else (record, None)
         self._report(self._context(stage, origin, error, consumed, source_record, attempts))
         if stage not in TOLERATE_ANY_EXCEPTION and not isinstance(error, RetriableException):
@@ -296,8 +338,13 @@ class ErrorHandler:
         if not self.tolerate_all:
             raise ToleranceExceededError(error)
         self.total_skipped += 1
-        log.debug("Task %s-%s skipped a record that failed in stage %s: %s", self.connector, self.task,
-                  stage.value, error)
+        log.debug(
+            "Task %s-%s skipped a record that failed in stage %s: %s",
+            self.connector,
+            self.task,
+            stage.value,
+            error,
+        )
         return SKIPPED
 
     def _report(self, context: ErrorContext) -> list[Future[Any]]:

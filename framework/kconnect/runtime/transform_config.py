@@ -47,18 +47,43 @@ def enrich(base: ConfigDef, props: Mapping[str, Any], registry: PluginRegistry) 
     """``base`` plus the keys of every transform and predicate ``props`` names."""
     definition = ConfigDef(base)
     predicate_aliases = aliases(props, PREDICATES)
-    _EnrichablePlugin("Transformation", "transform", TRANSFORMS, TRANSFORMS_GROUP, Transformation, props, registry,
-                      predicate_aliases).enrich(definition)
-    _EnrichablePlugin("Predicate", "predicate", PREDICATES, PREDICATES_GROUP, Predicate, props, registry,
-                      predicate_aliases).enrich(definition)
+    _EnrichablePlugin(
+        "Transformation",
+        "transform",
+        TRANSFORMS,
+        TRANSFORMS_GROUP,
+        Transformation,
+        props,
+        registry,
+        predicate_aliases,
+    ).enrich(definition)
+    _EnrichablePlugin(
+        "Predicate",
+        "predicate",
+        PREDICATES,
+        PREDICATES_GROUP,
+        Predicate,
+        props,
+        registry,
+        predicate_aliases,
+    ).enrich(definition)
     return definition
 
 
 class _EnrichablePlugin:
     """The part of ``enrich`` shared by transforms and predicates (Kafka's EnrichablePlugin)."""
 
-    def __init__(self, label: str, kind: str, alias_config: str, group: str, base_class: type,
-                 props: Mapping[str, Any], registry: PluginRegistry, predicate_aliases: list[str]):
+    def __init__(
+        self,
+        label: str,
+        kind: str,
+        alias_config: str,
+        group: str,
+        base_class: type,
+        props: Mapping[str, Any],
+        registry: PluginRegistry,
+        predicate_aliases: list[str],
+    ):
         self.label = label
         self.kind = kind
         self.alias_config = alias_config
@@ -78,9 +103,17 @@ class _EnrichablePlugin:
             group = f"{self.group}: {alias}"
             type_config = prefix + "type"
             definition.define(
-                type_config, T.CLASS, ConfigDef.NO_DEFAULT_VALUE,
-                LambdaValidator(self._type_check(prefix), f"valid configs for {alias} {self.label.lower()}"),
-                I.HIGH, f"Class for the '{alias}' {self.label.lower()}.", group, 0, W.LONG,
+                type_config,
+                T.CLASS,
+                ConfigDef.NO_DEFAULT_VALUE,
+                LambdaValidator(
+                    self._type_check(prefix), f"valid configs for {alias} {self.label.lower()}"
+                ),
+                I.HIGH,
+                f"Class for the '{alias}' {self.label.lower()}.",
+                group,
+                0,
+                W.LONG,
                 f"{self.base_class.__name__} type for {alias}",
             )
             child = self._child_definition(prefix, type_config)
@@ -94,9 +127,12 @@ class _EnrichablePlugin:
                 if negate in self.props and predicate not in self.props:
                     raise ConfigException(
                         f"Config '{negate}' was provided but there is no config '{predicate}' defining a "
-                        "predicate to be negated.", name=name)
+                        "predicate to be negated.",
+                        name=name,
+                    )
             if value is not None:
                 self._plugin_class(name, value)
+
         return check
 
     def _plugin_class(self, name: str, value: Any) -> type:
@@ -118,12 +154,24 @@ class _EnrichablePlugin:
         type key reports why)."""
         child = ConfigDef()
         if self.is_transform:
-            child.define(PREDICATE_CONFIG, T.STRING, "",
-                         LambdaValidator(self._predicate_check(prefix + PREDICATE_CONFIG), "a defined predicate"),
-                         I.MEDIUM, "The alias of a predicate used to determine whether to apply this "
-                         "transformation.")
-            child.define(NEGATE_CONFIG, T.BOOLEAN, False, None, I.MEDIUM,
-                         "Whether the configured predicate should be negated.")
+            child.define(
+                PREDICATE_CONFIG,
+                T.STRING,
+                "",
+                LambdaValidator(
+                    self._predicate_check(prefix + PREDICATE_CONFIG), "a defined predicate"
+                ),
+                I.MEDIUM,
+                "The alias of a predicate used to determine whether to apply this transformation.",
+            )
+            child.define(
+                NEGATE_CONFIG,
+                T.BOOLEAN,
+                False,
+                None,
+                I.MEDIUM,
+                "Whether the configured predicate should be negated.",
+            )
         type_name = self.props.get(type_config)
         if not type_name:
             return child
@@ -137,7 +185,9 @@ class _EnrichablePlugin:
             return child
         for key_name, key in plugin_definition.config_keys.items():
             if self.is_transform and key_name in (PREDICATE_CONFIG, NEGATE_CONFIG):
-                log.warning("Transformer config %s is masked by implicit config of that name", key_name)
+                log.warning(
+                    "Transformer config %s is masked by implicit config of that name", key_name
+                )
                 continue
             child.define_key(key)
         return child
@@ -146,5 +196,8 @@ class _EnrichablePlugin:
         # Embedded validators are given the unprefixed name; the message names the full key.
         def check(_name: str, value: Any) -> None:
             if value and str(value) not in self.predicate_aliases:
-                raise invalid_value(full_name, value, f"Predicate '{value}' is not defined in {PREDICATES}")
+                raise invalid_value(
+                    full_name, value, f"Predicate '{value}' is not defined in {PREDICATES}"
+                )
+
         return check

@@ -19,7 +19,9 @@ class Harness:
         self.state = State.FAILED
         self.restarts: list[tuple[str, int]] = []
         self.restarted = threading.Event()
-        self.restarter = AutoRestarter(lambda name: self.config, self.submit, self.restart, lambda t: self.state)
+        self.restarter = AutoRestarter(
+            lambda name: self.config, self.submit, self.restart, lambda t: self.state
+        )
 
     def submit(self, fn: Any, *args: Any) -> None:
         fn(*args)  # the herder thread, here the timer's
@@ -47,8 +49,13 @@ ENABLED = {
 
 
 def test_backoff_doubles_up_to_the_maximum() -> None:
-    policy = RestartPolicy.of({**ENABLED, "kconnect.task.restart.backoff.initial.ms": "1000",
-                               "kconnect.task.restart.backoff.max.ms": "5000"})
+    policy = RestartPolicy.of(
+        {
+            **ENABLED,
+            "kconnect.task.restart.backoff.initial.ms": "1000",
+            "kconnect.task.restart.backoff.max.ms": "5000",
+        }
+    )
     assert [policy.backoff_ms(n) for n in range(5)] == [1000, 2000, 4000, 5000, 5000]
 
 
@@ -60,8 +67,13 @@ def test_off_by_default_nothing_is_restarted_and_the_status_has_no_extra_fields(
 
 
 def test_a_failed_task_is_restarted_after_the_backoff_and_the_status_shows_it() -> None:
-    harness = Harness({**ENABLED, "kconnect.task.restart.backoff.initial.ms": "300",
-                       "kconnect.task.restart.backoff.max.ms": "1000"})
+    harness = Harness(
+        {
+            **ENABLED,
+            "kconnect.task.restart.backoff.initial.ms": "300",
+            "kconnect.task.restart.backoff.max.ms": "1000",
+        }
+    )
     started = time.monotonic()
     harness.fail()
     fields = harness.restarter.status_fields(TASK)
@@ -93,8 +105,13 @@ def test_a_task_that_recovered_meanwhile_is_not_restarted() -> None:
 
 
 def test_manual_restart_resets_the_count_and_cancels_a_pending_restart() -> None:
-    harness = Harness({**ENABLED, "kconnect.task.restart.backoff.initial.ms": "200",
-                       "kconnect.task.restart.backoff.max.ms": "1000"})
+    harness = Harness(
+        {
+            **ENABLED,
+            "kconnect.task.restart.backoff.initial.ms": "200",
+            "kconnect.task.restart.backoff.max.ms": "1000",
+        }
+    )
     harness.fail()
     harness.restarter.reset("c", 0)
     assert not harness.wait_restart(0.4)
@@ -113,8 +130,13 @@ def test_a_config_change_starts_the_count_again() -> None:
 
 
 def test_close_cancels_pending_restarts() -> None:
-    harness = Harness({**ENABLED, "kconnect.task.restart.backoff.initial.ms": "200",
-                       "kconnect.task.restart.backoff.max.ms": "1000"})
+    harness = Harness(
+        {
+            **ENABLED,
+            "kconnect.task.restart.backoff.initial.ms": "200",
+            "kconnect.task.restart.backoff.max.ms": "1000",
+        }
+    )
     harness.fail()
     harness.restarter.close()
     assert not harness.wait_restart(0.4)

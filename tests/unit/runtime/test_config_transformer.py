@@ -32,19 +32,26 @@ def secrets_file(tmp_path: Path) -> Path:
 def test_file_provider_reads_a_properties_file(secrets_file: Path) -> None:
     provider = FileConfigProvider()
     provider.configure({})
-    assert provider.get(str(secrets_file)).data == {"db.password": "s3cret", "topic": "orders-topic",
-                                                    "escaped": "a:b"}
+    assert provider.get(str(secrets_file)).data == {
+        "db.password": "s3cret",
+        "topic": "orders-topic",
+        "escaped": "a:b",
+    }
     assert provider.get(str(secrets_file), {"topic", "missing"}).data == {"topic": "orders-topic"}
     assert provider.get("").data == {}
 
 
 def test_file_provider_names_only_the_path_when_it_cannot_read(tmp_path: Path) -> None:
     provider = FileConfigProvider()
-    with pytest.raises(ConfigException, match=f"^Could not read properties from file {tmp_path}/nope$"):
+    with pytest.raises(
+        ConfigException, match=f"^Could not read properties from file {tmp_path}/nope$"
+    ):
         provider.get(str(tmp_path / "nope"), {"k"})
 
 
-def test_allowed_paths_limit_what_file_and_dir_providers_read(secrets_file: Path, tmp_path: Path) -> None:
+def test_allowed_paths_limit_what_file_and_dir_providers_read(
+    secrets_file: Path, tmp_path: Path
+) -> None:
     other = tmp_path / "sub"
     other.mkdir()
     for provider in (FileConfigProvider(), DirectoryConfigProvider()):
@@ -65,7 +72,9 @@ def test_env_provider_reads_variables_with_an_empty_path() -> None:
     assert provider.get("", {"DB_PASSWORD", "NOPE"}).data == {"DB_PASSWORD": "pw"}
     provider.configure({"allowlist.pattern": "^DB_"})
     assert provider.get("").data == {"DB_PASSWORD": "pw"}
-    with pytest.raises(ConfigException, match="Path is not supported for EnvVarConfigProvider, invalid value '/x'"):
+    with pytest.raises(
+        ConfigException, match="Path is not supported for EnvVarConfigProvider, invalid value '/x'"
+    ):
         provider.get("/x", {"HOME"})
 
 
@@ -82,7 +91,10 @@ def test_directory_provider_maps_file_names_to_contents(tmp_path: Path) -> None:
 
 def test_builtin_providers_are_found_by_kafka_and_short_names() -> None:
     found = registry()
-    assert found.find("config_provider", "org.apache.kafka.common.config.provider.FileConfigProvider") is FileConfigProvider
+    assert (
+        found.find("config_provider", "org.apache.kafka.common.config.provider.FileConfigProvider")
+        is FileConfigProvider
+    )
     assert found.find("config_provider", "EnvVarConfigProvider") is EnvVarConfigProvider
     assert found.find("config_provider", "DirectoryConfigProvider") is DirectoryConfigProvider
 
@@ -93,22 +105,35 @@ class Vault(ConfigProvider):
 
     def get(self, path: str, keys: object = None) -> ConfigData:
         self.calls.append((path, frozenset(keys or ())))
-        return ConfigData({"user": "admin", "password": "pw"}, ttl=5000 if path == "short" else None)
+        return ConfigData(
+            {"user": "admin", "password": "pw"}, ttl=5000 if path == "short" else None
+        )
 
 
 def test_transformer_resolves_known_variables_and_leaves_others() -> None:
     vault = Vault()
-    result = ConfigTransformer({"vault": vault}).transform({
-        "a": "${vault:db:user}",
-        "b": "jdbc://${vault:db:user}:${vault:db:password}@host",
+    result = ConfigTransformer({"vault": vault}).transform(
+        {
+            "a": "${vault:db:user}",
+            "b": "jdbc://${vault:db:user}:${vault:db:password}@host",
+            "c": "${vault:db:missing}",
+            "d": "${other:x:y}",
+            "e": "plain",
+            "f": "${vault:short:user}",
+        }
+    )
+    assert result.data == {
+        "a": "admin",
+        "b": "jdbc://admin:pw@host",
         "c": "${vault:db:missing}",
         "d": "${other:x:y}",
         "e": "plain",
-        "f": "${vault:short:user}",
-    })
-    assert result.data == {"a": "admin", "b": "jdbc://admin:pw@host", "c": "${vault:db:missing}",
-                           "d": "${other:x:y}", "e": "plain", "f": "admin"}
-    assert sorted(vault.calls) == [("db", frozenset({"user", "password", "missing"})), ("short", frozenset({"user"}))]
+        "f": "admin",
+    }
+    assert sorted(vault.calls) == [
+        ("db", frozenset({"user", "password", "missing"})),
+        ("short", frozenset({"user"})),
+    ]
     assert result.ttls == {"short": 5000}
 
 
@@ -118,15 +143,20 @@ def test_env_style_variable_without_path() -> None:
 
 
 def test_worker_config_names_providers_with_params(secrets_file: Path, tmp_path: Path) -> None:
-    providers = providers_from_worker_config({
-        "config.providers": "file,dir",
-        "config.providers.file.class": "org.apache.kafka.common.config.provider.FileConfigProvider",
-        "config.providers.dir.class": "DirectoryConfigProvider",
-        "config.providers.dir.param.allowed.paths": str(tmp_path),
-    }, registry())
+    providers = providers_from_worker_config(
+        {
+            "config.providers": "file,dir",
+            "config.providers.file.class": "org.apache.kafka.common.config.provider.FileConfigProvider",
+            "config.providers.dir.class": "DirectoryConfigProvider",
+            "config.providers.dir.param.allowed.paths": str(tmp_path),
+        },
+        registry(),
+    )
     assert isinstance(providers["file"], FileConfigProvider)
     assert providers["dir"]._allowed.paths == [str(tmp_path)]
-    with pytest.raises(ConfigException, match='Missing required configuration "config.providers.x.class"'):
+    with pytest.raises(
+        ConfigException, match='Missing required configuration "config.providers.x.class"'
+    ):
         providers_from_worker_config({"config.providers": "x"}, registry())
 
 
@@ -135,7 +165,9 @@ def test_reverse_transform_puts_variables_back_into_task_configs(secrets_file: P
     raw = {"topic": f"${{file:{secrets_file}:topic}}", "file": "/tmp/in"}
     resolved = transformer.transform(raw)
     assert resolved["topic"] == "orders-topic"
-    tasks = transformer.reverse_transform(raw, resolved, [{"topic": "orders-topic", "file": "/tmp/in", "x": "1"}])
+    tasks = transformer.reverse_transform(
+        raw, resolved, [{"topic": "orders-topic", "file": "/tmp/in", "x": "1"}]
+    )
     assert tasks == [{"topic": raw["topic"], "file": "/tmp/in", "x": "1"}]
 
 
@@ -147,13 +179,21 @@ def test_no_providers_means_configs_pass_unchanged() -> None:
 def test_validation_answers_hide_resolved_values() -> None:
     raw = {"password": "${file:/s:pw}", "name": "c"}
     resolved = {"password": "hunter2", "name": "c"}
-    infos = {"configs": [
-        {"value": {"name": "password", "value": "hunter2",
-                   "errors": ["Invalid value hunter2 for configuration password: too short"]}},
-        {"value": {"name": "name", "value": "c", "errors": []}},
-    ]}
+    infos = {
+        "configs": [
+            {
+                "value": {
+                    "name": "password",
+                    "value": "hunter2",
+                    "errors": ["Invalid value hunter2 for configuration password: too short"],
+                }
+            },
+            {"value": {"name": "name", "value": "c", "errors": []}},
+        ]
+    }
     hidden = hide_resolved_values(infos, raw, resolved)
     assert hidden["configs"][0]["value"]["value"] == "${file:/s:pw}"
     assert hidden["configs"][0]["value"]["errors"] == [
-        "Invalid value ${file:/s:pw} for configuration password: too short"]
+        "Invalid value ${file:/s:pw} for configuration password: too short"
+    ]
     assert "hunter2" not in repr(hidden)

@@ -19,9 +19,16 @@ from kconnect.runtime.errors import ErrorContext, ErrorHandler, Stage, Tolerance
 class FakeMessage:
     """What the reporters use of a confluent_kafka.Message."""
 
-    def __init__(self, topic: str = "orders", partition: int = 0, offset: int = 5, key: bytes | None = b"k",
-                 value: bytes | None = b"garbage", headers: list[tuple[str, bytes]] | None = None,
-                 timestamp: tuple[int, int] = (1, 1700000000000)):
+    def __init__(
+        self,
+        topic: str = "orders",
+        partition: int = 0,
+        offset: int = 5,
+        key: bytes | None = b"k",
+        value: bytes | None = b"garbage",
+        headers: list[tuple[str, bytes]] | None = None,
+        timestamp: tuple[int, int] = (1, 1700000000000),
+    ):
         self.topic = lambda: topic
         self.partition = lambda: partition
         self.offset = lambda: offset
@@ -53,8 +60,14 @@ class FakeProducer:
 
 
 def context(error: BaseException, message: Any = None) -> ErrorContext:
-    return ErrorContext("my-sink", 2, Stage.VALUE_CONVERTER, "kconnect_builtins.converters.json.JsonConverter",
-                        error, consumed=message)
+    return ErrorContext(
+        "my-sink",
+        2,
+        Stage.VALUE_CONVERTER,
+        "kconnect_builtins.converters.json.JsonConverter",
+        error,
+        consumed=message,
+    )
 
 
 def raised(error: BaseException) -> BaseException:
@@ -67,12 +80,19 @@ def raised(error: BaseException) -> BaseException:
 def test_the_raw_message_goes_to_the_dlq_with_its_headers_and_timestamp() -> None:
     producer = FakeProducer()
     reporter = DeadLetterQueueReporter("dlq", "my-sink", 2, producer, context_headers=False)
-    message = FakeMessage(key=b"k1", value=b"{not json", headers=[("trace", b"abc")], timestamp=(1, 1234))
+    message = FakeMessage(
+        key=b"k1", value=b"{not json", headers=[("trace", b"abc")], timestamp=(1, 1234)
+    )
 
     future = reporter.report(context(DataException("bad"), message))
 
     [sent] = producer.produced
-    assert (sent["topic"], sent["key"], sent["value"], sent["timestamp"]) == ("dlq", b"k1", b"{not json", 1234)
+    assert (sent["topic"], sent["key"], sent["value"], sent["timestamp"]) == (
+        "dlq",
+        b"k1",
+        b"{not json",
+        1234,
+    )
     assert sent["headers"] == [("trace", b"abc")]
     assert future is not None and future.result(1) == "metadata"
 
@@ -80,18 +100,28 @@ def test_the_raw_message_goes_to_the_dlq_with_its_headers_and_timestamp() -> Non
 def test_context_headers_are_kafkas_utf8_strings() -> None:
     producer = FakeProducer()
     reporter = DeadLetterQueueReporter("dlq", "my-sink", 2, producer, context_headers=True)
-    error = raised(DataException("Converting byte[] to Kafka Connect data failed due to serialization error"))
+    error = raised(
+        DataException("Converting byte[] to Kafka Connect data failed due to serialization error")
+    )
 
-    reporter.report(context(error, FakeMessage(topic="orders", partition=3, offset=41, headers=[("h", b"1")])))
+    reporter.report(
+        context(error, FakeMessage(topic="orders", partition=3, offset=41, headers=[("h", b"1")]))
+    )
 
     headers = producer.produced[0]["headers"]
     assert headers[0] == ("h", b"1")
     decoded = {k: v.decode("utf-8") for k, v in headers[1:]}
     assert list(decoded) == [
-        "__connect.errors.topic", "__connect.errors.partition", "__connect.errors.offset",
-        "__connect.errors.connector.name", "__connect.errors.task.id", "__connect.errors.stage",
-        "__connect.errors.class.name", "__connect.errors.exception.class.name",
-        "__connect.errors.exception.message", "__connect.errors.exception.stacktrace",
+        "__connect.errors.topic",
+        "__connect.errors.partition",
+        "__connect.errors.offset",
+        "__connect.errors.connector.name",
+        "__connect.errors.task.id",
+        "__connect.errors.stage",
+        "__connect.errors.class.name",
+        "__connect.errors.exception.class.name",
+        "__connect.errors.exception.message",
+        "__connect.errors.exception.stacktrace",
     ]
     assert decoded["__connect.errors.topic"] == "orders"
     assert decoded["__connect.errors.partition"] == "3"
@@ -99,9 +129,13 @@ def test_context_headers_are_kafkas_utf8_strings() -> None:
     assert decoded["__connect.errors.connector.name"] == "my-sink"
     assert decoded["__connect.errors.task.id"] == "2"
     assert decoded["__connect.errors.stage"] == "VALUE_CONVERTER"
-    assert decoded["__connect.errors.class.name"] == "kconnect_builtins.converters.json.JsonConverter"
+    assert (
+        decoded["__connect.errors.class.name"] == "kconnect_builtins.converters.json.JsonConverter"
+    )
     assert decoded["__connect.errors.exception.class.name"] == "kconnect.api.errors.DataException"
-    assert decoded["__connect.errors.exception.message"].startswith("Converting byte[] to Kafka Connect data")
+    assert decoded["__connect.errors.exception.message"].startswith(
+        "Converting byte[] to Kafka Connect data"
+    )
     trace = decoded["__connect.errors.exception.stacktrace"]
     assert trace.startswith("Traceback (most recent call last):")
     assert "DataException: Converting byte[]" in trace
@@ -110,7 +144,9 @@ def test_context_headers_are_kafkas_utf8_strings() -> None:
 def test_an_existing_context_header_is_not_overwritten() -> None:
     producer = FakeProducer()
     reporter = DeadLetterQueueReporter("dlq", "c", 0, producer, context_headers=True)
-    reporter.report(context(ValueError("x"), FakeMessage(headers=[("__connect.errors.topic", b"earlier")])))
+    reporter.report(
+        context(ValueError("x"), FakeMessage(headers=[("__connect.errors.topic", b"earlier")]))
+    )
     headers = producer.produced[0]["headers"]
     assert [v for k, v in headers if k == "__connect.errors.topic"] == [b"earlier"]
 
@@ -132,7 +168,9 @@ def test_reporter_is_offered_with_a_dlq_logging_or_tolerance_all() -> None:
 class Bytes:
     """A converter that writes str values as UTF-8."""
 
-    def from_connect_data(self, topic: str, schema: Any, value: Any, headers: Any = None) -> bytes | None:
+    def from_connect_data(
+        self, topic: str, schema: Any, value: Any, headers: Any = None
+    ) -> bytes | None:
         return None if value is None else str(value).encode()
 
     def from_connect_header(self, topic: str, key: str, schema: Any, value: Any) -> bytes | None:

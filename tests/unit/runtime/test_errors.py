@@ -22,9 +22,16 @@ from kconnect.runtime.errors import (
 
 
 class FakeMessage:
-    def __init__(self, topic: str = "orders", partition: int = 0, offset: int = 5,
-                 key: bytes | None = b"k", value: bytes | None = b"garbage",
-                 headers: list[tuple[str, bytes]] | None = None, timestamp: tuple[int, int] = (1, 1700000000000)):
+    def __init__(
+        self,
+        topic: str = "orders",
+        partition: int = 0,
+        offset: int = 5,
+        key: bytes | None = b"k",
+        value: bytes | None = b"garbage",
+        headers: list[tuple[str, bytes]] | None = None,
+        timestamp: tuple[int, int] = (1, 1700000000000),
+    ):
         self._topic, self._partition, self._offset = topic, partition, offset
         self._key, self._value, self._headers, self._timestamp = key, value, headers, timestamp
 
@@ -96,7 +103,9 @@ def test_success_returns_the_result() -> None:
 
 
 def test_retriable_error_is_retried_with_exponential_backoff_until_it_succeeds() -> None:
-    handler, clock = handler_with_fake_time({"errors.retry.timeout": "60000", "errors.retry.delay.max.ms": "60000"})
+    handler, clock = handler_with_fake_time(
+        {"errors.retry.timeout": "60000", "errors.retry.delay.max.ms": "60000"}
+    )
     fn = failing(3, RetriableException("broker busy"))
 
     assert handler.execute(Stage.TRANSFORMATION, fn, "r") == "ok"
@@ -106,7 +115,9 @@ def test_retriable_error_is_retried_with_exponential_backoff_until_it_succeeds()
 
 
 def test_retries_end_at_the_retry_timeout_and_then_tolerance_none_fails() -> None:
-    handler, clock = handler_with_fake_time({"errors.retry.timeout": "1000", "errors.retry.delay.max.ms": "60000"})
+    handler, clock = handler_with_fake_time(
+        {"errors.retry.timeout": "1000", "errors.retry.delay.max.ms": "60000"}
+    )
     fn = failing(100, RetriableException("still busy"))
 
     with pytest.raises(ToleranceExceededError, match="Tolerance exceeded in error handler") as info:
@@ -120,7 +131,10 @@ def test_retries_end_at_the_retry_timeout_and_then_tolerance_none_fails() -> Non
 
 def test_retries_exhausted_with_tolerance_all_skip_the_record() -> None:
     handler, _ = handler_with_fake_time({"errors.retry.timeout": "500", "errors.tolerance": "all"})
-    assert handler.execute(Stage.VALUE_CONVERTER, failing(100, RetriableException("x")), "r") is SKIPPED
+    assert (
+        handler.execute(Stage.VALUE_CONVERTER, failing(100, RetriableException("x")), "r")
+        is SKIPPED
+    )
     assert handler.total_skipped == 1
 
 
@@ -142,7 +156,9 @@ def test_backoff_is_capped_by_the_max_delay_with_jitter_below_it() -> None:
 
 
 def test_infinite_retries_stop_as_soon_as_the_task_is_stopped() -> None:
-    handler = ErrorHandler({"errors.retry.timeout": "-1", "errors.retry.delay.max.ms": "600000"}, "conn", 0)
+    handler = ErrorHandler(
+        {"errors.retry.timeout": "-1", "errors.retry.delay.max.ms": "600000"}, "conn", 0
+    )
     fn = failing(10**9, RetriableException("forever"))
     result: dict[str, Any] = {}
 
@@ -165,14 +181,23 @@ def test_infinite_retries_stop_as_soon_as_the_task_is_stopped() -> None:
 
 def test_tolerance_none_fails_on_the_first_converter_error() -> None:
     handler = ErrorHandler({"errors.tolerance": "none"}, "conn", 0)
-    with pytest.raises(ToleranceExceededError, match="^Tolerance exceeded in error handler$") as info:
-        handler.execute(Stage.VALUE_CONVERTER, failing(1, DataException("bad json")), "r", record=FakeMessage())
+    with pytest.raises(
+        ToleranceExceededError, match="^Tolerance exceeded in error handler$"
+    ) as info:
+        handler.execute(
+            Stage.VALUE_CONVERTER, failing(1, DataException("bad json")), "r", record=FakeMessage()
+        )
     assert isinstance(info.value.__cause__, DataException)
 
 
 def test_tolerance_all_skips_any_exception_in_converters_and_transforms() -> None:
     handler = ErrorHandler({"errors.tolerance": "all"}, "conn", 0)
-    for stage in (Stage.KEY_CONVERTER, Stage.VALUE_CONVERTER, Stage.HEADER_CONVERTER, Stage.TRANSFORMATION):
+    for stage in (
+        Stage.KEY_CONVERTER,
+        Stage.VALUE_CONVERTER,
+        Stage.HEADER_CONVERTER,
+        Stage.TRANSFORMATION,
+    ):
         assert handler.execute(stage, failing(1, ValueError("boom")), "r") is SKIPPED
     assert handler.total_failures == 4
 
@@ -184,13 +209,27 @@ def test_other_stages_tolerate_only_retriable_exceptions() -> None:
     assert handler.execute(Stage.TASK_PUT, failing(1, RetriableException("later")), "r") is SKIPPED
 
 
-def test_log_enable_logs_kafkas_message_with_the_consumed_record(caplog: pytest.LogCaptureFixture) -> None:
-    handler = ErrorHandler({"errors.tolerance": "all", "errors.log.enable": "true",
-                            "errors.log.include.messages": "true"}, "conn", 3)
+def test_log_enable_logs_kafkas_message_with_the_consumed_record(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    handler = ErrorHandler(
+        {
+            "errors.tolerance": "all",
+            "errors.log.enable": "true",
+            "errors.log.include.messages": "true",
+        },
+        "conn",
+        3,
+    )
     caplog.set_level(logging.ERROR, logger="kconnect.runtime.errors")
 
-    handler.execute(Stage.VALUE_CONVERTER, failing(1, DataException("bad json")), "r", record=FakeMessage(),
-                    origin="kconnect_builtins.converters.json.JsonConverter")
+    handler.execute(
+        Stage.VALUE_CONVERTER,
+        failing(1, DataException("bad json")),
+        "r",
+        record=FakeMessage(),
+        origin="kconnect_builtins.converters.json.JsonConverter",
+    )
 
     [entry] = caplog.records
     assert entry.getMessage() == (
@@ -204,8 +243,13 @@ def test_log_enable_logs_kafkas_message_with_the_consumed_record(caplog: pytest.
 def test_log_without_messages_leaves_the_record_out(caplog: pytest.LogCaptureFixture) -> None:
     handler = ErrorHandler({"errors.tolerance": "all", "errors.log.enable": "true"}, "conn", 0)
     caplog.set_level(logging.ERROR, logger="kconnect.runtime.errors")
-    handler.execute(Stage.KEY_CONVERTER, failing(1, DataException("x")), "r", record=FakeMessage(), origin="a.B")
-    assert caplog.records[0].getMessage() == "Error encountered in task conn-0. Executing stage 'KEY_CONVERTER' with class 'a.B'."
+    handler.execute(
+        Stage.KEY_CONVERTER, failing(1, DataException("x")), "r", record=FakeMessage(), origin="a.B"
+    )
+    assert (
+        caplog.records[0].getMessage()
+        == "Error encountered in task conn-0. Executing stage 'KEY_CONVERTER' with class 'a.B'."
+    )
 
 
 def test_errors_are_not_logged_unless_log_enable(caplog: pytest.LogCaptureFixture) -> None:
@@ -217,8 +261,12 @@ def test_errors_are_not_logged_unless_log_enable(caplog: pytest.LogCaptureFixtur
 
 def test_source_record_is_described_as_in_kafka() -> None:
     record = SourceRecord({"f": 1}, {"o": 2}, "t", None, None, "v")
-    context = ErrorContext("c", 0, Stage.TRANSFORMATION, "x.Y", ValueError("e"), source_record=record)
-    assert context.describe(True).startswith("Executing stage 'TRANSFORMATION' with class 'x.Y', where source record is = ")
+    context = ErrorContext(
+        "c", 0, Stage.TRANSFORMATION, "x.Y", ValueError("e"), source_record=record
+    )
+    assert context.describe(True).startswith(
+        "Executing stage 'TRANSFORMATION' with class 'x.Y', where source record is = "
+    )
 
 
 class Upper:
@@ -273,14 +321,18 @@ def test_reporters_get_the_failure_even_when_the_task_then_fails() -> None:
     recorder = Recorder()
     handler = ErrorHandler({}, "conn", 1, reporters=[recorder])
     with pytest.raises(ToleranceExceededError):
-        handler.execute(Stage.VALUE_CONVERTER, failing(1, DataException("bad")), "r", record=FakeMessage())
+        handler.execute(
+            Stage.VALUE_CONVERTER, failing(1, DataException("bad")), "r", record=FakeMessage()
+        )
     assert recorder.contexts[0].task == 1
 
 
 def test_execute_failed_reports_and_returns_a_future_or_raises() -> None:
     recorder = Recorder()
     tolerant = ErrorHandler({"errors.tolerance": "all"}, "conn", 0, reporters=[recorder])
-    future = tolerant.execute_failed(Stage.TASK_PUT, "x.Task", ValueError("no"), consumed=FakeMessage())
+    future = tolerant.execute_failed(
+        Stage.TASK_PUT, "x.Task", ValueError("no"), consumed=FakeMessage()
+    )
     assert future.result(1) is None
     strict = ErrorHandler({}, "conn", 0, reporters=[recorder])
     with pytest.raises(ToleranceExceededError, match="Tolerance exceeded"):
