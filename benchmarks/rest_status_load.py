@@ -39,7 +39,7 @@ def free_port() -> int:
 
 def percentile(values: list[float], p: float) -> float:
     ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
+    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
 
 
 def load(port: int, paths: list[str], rate: float, duration: float, out: multiprocessing.Queue) -> None:
@@ -117,7 +117,7 @@ def run(bootstrap: str, rate: float, duration: float, connectors: int) -> None:
         "value.converter=org.apache.kafka.connect.storage.StringConverter\n"
         f"offset.storage.file.filename={workdir / 'connect.offsets'}\n"
         f"listeners=http://127.0.0.1:{port}\n")
-    log = open(workdir / "worker.log", "wb")
+    log = open(workdir / "worker.log", "wb")  # noqa: SIM115 - closed once the worker is stopped
     worker = subprocess.Popen([sys.executable, "-m", "kconnect.cli", "standalone", str(workdir / "worker.properties"),
                                "--log-level", "WARNING"], stdout=log, stderr=subprocess.STDOUT)
     try:
