@@ -42,9 +42,12 @@ def percentile(values: list[float], p: float) -> float:
     return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
 
 
-def load(port: int, paths: list[str], rate: float, duration: float, out: multiprocessing.Queue) -> None:
-    """Runs in its own process: the open-loop client."""
-    total = int(rate * duration)
+def load(port: int, paths: list[str], rate: float, duration: float, warmup: float,
+         out: multiprocessing.Queue) -> None:
+    """Runs in its own process: the open-loop client. The first ``warmup`` seconds are sent
+    but not counted (connections opening, a fresh broker's first topic metadata)."""
+    total = int(rate * (duration + warmup))
+    skip = int(rate * warmup)
     counter = itertools.count()
     start = time.perf_counter() + 0.5
     samples: list[tuple[str, float, int]] = []
@@ -71,7 +74,8 @@ def load(port: int, paths: list[str], rate: float, duration: float, out: multipr
                 conn.close()
                 conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
                 status = 0
-            local.append((path, (time.perf_counter() - due) * 1000, status))
+            if i >= skip:
+                local.append((path, (time.perf_counter() - due) * 1000, status))
         with lock:
             samples.extend(local)
 
@@ -80,7 +84,7 @@ def load(port: int, paths: list[str], rate: float, duration: float, out: multipr
         t.start()
     for t in threads:
         t.join()
-    elapsed = time.perf_counter() - start
+    elapsed = time.perf_counter() - start - warmup
     out.put((samples, elapsed))
 
 
@@ -108,7 +112,7 @@ def wait_healthy(port: int, process: subprocess.Popen, timeout: float = 60) -> N
     raise SystemExit("worker did not become healthy")
 
 
-def run(bootstrap: str, rate: float, duration: float, connectors: int) -> None:
+def run(bootstrap: str, rate: float, duration: float, connectors: int, warmup: float = 3.0) -> None:
     workdir = Path(tempfile.mkdtemp(prefix="kconnect-rest-bench-"))
     port = free_port()
     (workdir / "worker.properties").write_text(
@@ -141,16 +145,17 @@ def run(bootstrap: str, rate: float, duration: float, connectors: int) -> None:
         for name in names:
             paths += ["/connectors?expand=status", f"/connectors/{name}/status"]
         queue: multiprocessing.Queue = multiprocessing.Queue()
-        loader = multiprocessing.Process(target=load, args=(port, paths, rate, duration, queue))
+        loader = multiprocessing.Process(target=load, args=(port, paths, rate, duration, warmup, queue))
         loader.start()
-        samples, elapsed = queue.get(timeout=duration + 120)
+        samples, elapsed = queue.get(timeout=duration + warmup + 120)
         loader.join()
     finally:
         worker.send_signal(signal.SIGTERM)
         worker.wait(60)
         log.close()
     errors = sum(1 for _, _, status in samples if status != 200)
-    print(f"REST load: {connectors} connectors, target {rate:.0f} req/s for {duration:.0f} s, "
+    print(f"REST load: {connectors} connectors, target {rate:.0f} req/s for {duration:.0f} s "
+          f"(after {warmup:.0f} s warm-up), "
           f"{LOAD_THREADS} client threads in a second process, loopback")
     print(f"  achieved: {len(samples) / elapsed:.0f} req/s ({len(samples)} requests, {errors} non-200)")
     groups = {"GET /connectors?expand=status": [l for p, l, _ in samples if p.startswith("/connectors?")],
@@ -168,16 +173,17 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=500)
     parser.add_argument("--duration", type=float, default=20)
     parser.add_argument("--connectors", type=int, default=10)
+    parser.add_argument("--warmup", type=float, default=3, help="seconds of load sent first and not counted")
     parser.add_argument("--bootstrap", default=os.environ.get("KCONNECT_BENCH_BOOTSTRAP"),
                         help="use this Kafka instead of starting a throwaway one")
     args = parser.parse_args()
     if args.bootstrap:
-        run(args.bootstrap, args.rate, args.duration, args.connectors)
+        run(args.bootstrap, args.rate, args.duration, args.connectors, args.warmup)
         return
     from kconnect.testing import KafkaCluster
 
     with KafkaCluster(brokers=1) as cluster:
-        run(cluster.bootstrap_servers, args.rate, args.duration, args.connectors)
+        run(cluster.bootstrap_servers, args.rate, args.duration, args.connectors, args.warmup)
 
 
 if __name__ == "__main__":
