@@ -162,7 +162,9 @@ class SourceTaskRunner(TaskRunner):
         producer = self.producer
         assert producer is not None
         while True:
-            producer.poll(0.1)
+            # Short waits: with delivery.report.only.error there are no events to end poll()
+            # early, so a long timeout would idle while the queue has long drained.
+            producer.poll(0.005)
             self._raise_send_error()
             try:
                 producer.produce(*args)
