@@ -20,6 +20,7 @@ from __future__ import annotations
 import difflib
 import importlib
 import logging
+import sys
 import threading
 from dataclasses import dataclass, field
 from typing import Any
@@ -161,9 +162,8 @@ class PluginRegistry:
         if found is not None:
             return found
         imported = import_python_path(name)
-        if imported is not None:
-            descriptor = PluginDescriptor(kind, name, imported, {name})
-            return descriptor
+        if imported is not None and _is_plugin_of_kind(imported, kind):
+            return PluginDescriptor(kind, name, imported, {name})
         raise PluginNotFoundError(self._not_found_message(kind, name))
 
     def find(self, kind: str, name: str) -> type:
@@ -204,8 +204,34 @@ def _short_names(kind: str, d: PluginDescriptor) -> set[str]:
     return names
 
 
+def _kind_base(kind: str) -> type | None:
+    """The API class every plugin of ``kind`` extends (None: any class will do)."""
+    from kconnect.api import config_provider, connector, converter, transform
+
+    return {
+        "connector": connector.Connector,
+        "converter": converter.Converter,
+        "header_converter": converter.HeaderConverter,
+        "transform": transform.Transformation,
+        "predicate": transform.Predicate,
+        "config_provider": config_provider.ConfigProvider,
+    }.get(kind)
+
+
+def _is_plugin_of_kind(cls: type, kind: str) -> bool:
+    base = _kind_base(kind)
+    return base is None or issubclass(cls, base)
+
+
 def import_python_path(path: str) -> type | None:
-    """Import ``pkg.module.Class`` or ``pkg.module:Class.Nested``; None when it is not one."""
+    """Import ``pkg.module.Class`` or ``pkg.module:Class.Nested``; None when it is not one.
+
+    Names come from configs and REST requests, and importing runs module code, so the
+    standard library (where importing some modules has side effects) is never searched:
+    plugins live in installed distributions."""
+    top_level = path.split(":", 1)[0].split(".", 1)[0]
+    if not top_level.isidentifier() or top_level in sys.stdlib_module_names:
+        return None
     if ":" in path:
         module_name, _, attr_path = path.partition(":")
     elif "." in path and "$" not in path:

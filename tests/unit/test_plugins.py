@@ -95,3 +95,16 @@ def test_short_names_shared_by_two_plugins_are_not_aliases(plugins):
     with pytest.raises(PluginNotFoundError):
         plugins.find("transform", "Key")
     assert plugins.find("transform", "org.apache.kafka.connect.transforms.Cast$Key").__qualname__ == "Cast.Key"
+
+
+def test_standard_library_modules_are_never_imported_by_name(plugins):
+    with pytest.raises(PluginNotFoundError):
+        plugins.find("connector", "antigravity.Thing")
+    with pytest.raises(PluginNotFoundError):
+        plugins.find("connector", "os.path.Thing")
+
+
+def test_a_python_path_of_the_wrong_kind_is_refused(plugins):
+    # A real, importable class that is not a Connector.
+    with pytest.raises(PluginNotFoundError):
+        plugins.find("connector", "kconnect_builtins.converters.string.StringConverter")

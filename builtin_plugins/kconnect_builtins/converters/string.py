@@ -26,6 +26,9 @@ ENCODING_CONFIG = "converter.encoding"
 ENCODING_DEFAULT = "UTF-8"
 
 _BOMS = (codecs.BOM_UTF16_BE, codecs.BOM_UTF16_LE)
+_OPTIONAL_STRING = Schema.OPTIONAL_STRING_SCHEMA
+_NULL_STRING = SchemaAndValue(_OPTIONAL_STRING, None)
+_new_tuple = tuple.__new__
 
 
 def _charset(name: str) -> tuple[Callable[[str], bytes], Callable[[bytes], str]]:
@@ -124,10 +127,11 @@ class StringConverter(Converter, HeaderConverter):
         self, topic: str, value: bytes | None, headers: Headers | None = None
     ) -> SchemaAndValue:
         if value is None:
-            return SchemaAndValue(Schema.OPTIONAL_STRING_SCHEMA, None)
+            return _NULL_STRING
         if not isinstance(value, bytes):
             value = bytes(value)
-        return SchemaAndValue(Schema.OPTIONAL_STRING_SCHEMA, self._decode(value))
+        # tuple.__new__ skips the namedtuple's Python-level __new__: this runs once per record.
+        return _new_tuple(SchemaAndValue, (_OPTIONAL_STRING, self._decode(value)))
 
     def from_connect_header(
         self, topic: str, header_key: str, schema: Schema | None, value: Any

@@ -27,11 +27,12 @@ from kconnect.runtime.task_runner import TaskRunner
 
 log = logging.getLogger(__name__)
 
-_TIMESTAMP_TYPES = {
-    0: TimestampType.NO_TIMESTAMP_TYPE,
-    1: TimestampType.CREATE_TIME,
-    2: TimestampType.LOG_APPEND_TIME,
-}
+# confluent-kafka's timestamp type codes (TIMESTAMP_NOT_AVAILABLE, _CREATE_TIME, _LOG_APPEND_TIME)
+_TIMESTAMP_TYPE_BY_CODE = (
+    TimestampType.NO_TIMESTAMP_TYPE,
+    TimestampType.CREATE_TIME,
+    TimestampType.LOG_APPEND_TIME,
+)
 
 
 class RuntimeSinkTaskContext(SinkTaskContext):
@@ -143,43 +144,53 @@ class SinkTaskRunner(TaskRunner):
         self.resume_partitions(tuple(self.assignment - self._paused_by_task))
 
     def _convert(self, messages: list[Any]) -> list[SinkRecord]:
+        """Messages -> SinkRecords. The per-record hot path: locals for every lookup, and the
+        next offsets gathered under plain tuple keys, turned into TopicPartitions per batch."""
         records: list[SinkRecord] = []
-        key_converter = self.plugins.key_converter
-        value_converter = self.plugins.value_converter
+        append = records.append
+        key_to = self.plugins.key_converter.to_connect_data
+        value_to = self.plugins.value_converter.to_connect_data
         chain = self.plugins.transformations
+        apply_chain = chain.apply if chain else None
+        convert_headers = self._convert_headers
+        timestamp_types = _TIMESTAMP_TYPE_BY_CODE
+        next_offsets: dict[tuple[str, int], int] = {}
         for message in messages:
-            error = message.error()
-            if error is not None:
-                if error.code() == KafkaError._PARTITION_EOF:
-                    continue
-                if error.fatal() or not error.retriable():
-                    raise ConnectException(f"Consumer error: {error.str()}")
-                log.warning("%s Consumer error (will retry): %s", self, error.str())
+            if message.error() is not None:
+                self._consumer_error(message.error())
                 continue
             topic = message.topic()
             partition = message.partition()
             offset = message.offset()
-            # Counted as consumed only once put() took the batch (see _deliver).
-            self._batch_offsets[TopicPartition(topic, partition)] = offset + 1
+            next_offsets[(topic, partition)] = offset + 1
             try:
                 raw_headers = message.headers()
-                headers = self._convert_headers(topic, raw_headers) if raw_headers else None
-                key = key_converter.to_connect_data(topic, message.key(), headers)
-                value = value_converter.to_connect_data(topic, message.value(), headers)
+                headers = convert_headers(topic, raw_headers) if raw_headers else None
+                key = key_to(topic, message.key(), headers)
+                value = value_to(topic, message.value(), headers)
                 ts_type, ts = message.timestamp()
-                record = SinkRecord(topic, partition, key.schema, key.value, value.schema, value.value, offset,
-                                    ts if ts_type else None, _TIMESTAMP_TYPES.get(ts_type, TimestampType.NO_TIMESTAMP_TYPE),
-                                    headers)
-                if chain:
-                    record = chain.apply(record)
+                record = SinkRecord(topic, partition, key[0], key[1], value[0], value[1], offset,
+                                    ts if ts_type else None, timestamp_types[ts_type], headers)
+                if apply_chain is not None:
+                    record = apply_chain(record)
                     if record is None:
                         continue
             except Exception:  # noqa: BLE001 - the guarded path decides what the error means
                 record = self._convert_guarded(message)
                 if record is None:
                     continue
-            records.append(record)
+            append(record)
+        # Counted as consumed only once put() took the batch (see _deliver).
+        for (topic, partition), offset in next_offsets.items():
+            self._batch_offsets[TopicPartition(topic, partition)] = offset
         return records
+
+    def _consumer_error(self, error: KafkaError) -> None:
+        if error.code() == KafkaError._PARTITION_EOF:
+            return
+        if error.fatal() or not error.retriable():
+            raise ConnectException(f"Consumer error: {error.str()}")
+        log.warning("%s Consumer error (will retry): %s", self, error.str())
 
     def _convert_guarded(self, message: Any) -> SinkRecord | None:
         """Run the stages one by one under the error policy; None when the record is skipped."""
@@ -203,7 +214,7 @@ class SinkTaskRunner(TaskRunner):
         ts_type, ts = message.timestamp()
         record = SinkRecord(topic, message.partition(), key.schema, key.value, value.schema, value.value,
                             message.offset(), ts if ts_type else None,
-                            _TIMESTAMP_TYPES.get(ts_type, TimestampType.NO_TIMESTAMP_TYPE), headers)
+                            _TIMESTAMP_TYPE_BY_CODE[ts_type], headers)
         transformed = handler.execute_transformations(self.plugins.transformations, record, message)
         if transformed is SKIPPED or transformed is None:
             return None
