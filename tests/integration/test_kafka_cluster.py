@@ -114,3 +114,13 @@ def test_stop_removes_processes_and_data_dir() -> None:
     )
     cluster.stop()  # a second stop is harmless
     assert os.path.isdir(data_dir.parent)
+
+
+def test_a_cluster_id_starting_with_a_dash_still_formats(monkeypatch):
+    # Random ids are URL-safe base64 and start with "-" about 1 time in 64; the storage tool's
+    # argument parser once took such an id for an option.
+    from kconnect.testing import kafka_cluster as module
+
+    monkeypatch.setattr(module, "new_cluster_id", lambda: "-" + "A" * 21)
+    with module.KafkaCluster() as cluster:
+        assert cluster.cluster_id == "-" + "A" * 21

@@ -316,8 +316,9 @@ class KafkaCluster:
                 "-XX:TieredStopAtLevel=1",
                 "kafka.tools.StorageTool",
                 "format",
-                "--cluster-id",
-                self._cluster_id,
+                # One argument with "=": an id may start with "-", which argparse would take
+                # for an option.
+                f"--cluster-id={self._cluster_id}",
                 "--config",
                 str(node.config_file),
                 heap="256m",
