@@ -117,6 +117,11 @@ class StringConverter(Converter, HeaderConverter):
         if value is None:
             return None
         if type(value) is str:
+            if self._encode is _encode_utf8:  # the default, inlined: this runs once per record
+                try:
+                    return value.encode()
+                except UnicodeEncodeError:
+                    pass
             return self._encode(value)
         if isinstance(value, (bytes, bytearray, memoryview)):
             # Java would write the array's identity ("[B@1b6d3586"); bytes pass through instead.

@@ -85,6 +85,8 @@ class SinkTaskRunner(TaskRunner):
         self._paused_by_task: set[TopicPartition] = set()
         self.flush_interval_s = float(self.worker_config.get("offset.flush.interval.ms", 60000)) / 1000
         self.records_put = 0
+        #: topics this task consumed from since the last reset (GET /connectors/{c}/topics)
+        self.active_topics: set[str] = set()
         self._batch_offsets: dict[TopicPartition, int] = {}
         self._failed = False
         # The last polled messages: where a reported record's raw bytes are found.
@@ -183,6 +185,7 @@ class SinkTaskRunner(TaskRunner):
         # Counted as consumed only once put() took the batch (see _deliver).
         for (topic, partition), offset in next_offsets.items():
             self._batch_offsets[TopicPartition(topic, partition)] = offset
+            self.active_topics.add(topic)
         return records
 
     def _consumer_error(self, error: KafkaError) -> None:

@@ -68,6 +68,8 @@ class SourceTaskRunner(TaskRunner):
         self.flush_interval_s = float(self.worker_config.get("offset.flush.interval.ms", 60000)) / 1000
         self.flush_timeout_s = float(self.worker_config.get("offset.flush.timeout.ms", 5000)) / 1000
         self.records_sent = 0
+        #: topics this task produced to since the last reset (GET /connectors/{c}/topics)
+        self.active_topics: set[str] = set()
 
     def initialize_task(self) -> None:
         self.task.initialize(RuntimeSourceTaskContext(self.task_config, self.offset_reader))
@@ -120,15 +122,21 @@ class SourceTaskRunner(TaskRunner):
         convert_headers = self._convert_headers
         on_delivery = self._on_delivery if self._wants_commit_record else None
         record_done = self._record_done
-        # Newest offset per source partition object, in the order of their last update.
+        # The offset of the last record handled per source partition. Consecutive records
+        # usually share one partition object, so only a change of object costs a dict update.
         offsets: dict[int, tuple[Any, Any]] = {}
+        current: SourceRecord | None = None
+        active_topics = self.active_topics
+        last_topic = None
         try:
             for record in records:
+                if current is not None and record.source_partition is not current.source_partition:
+                    _note_offset(offsets, current)
                 try:
                     transformed = apply_chain(record) if apply_chain else record
                     if transformed is None:
                         record_done(record, None)
-                        _note_offset(offsets, record)
+                        current = record
                         continue
                     topic = transformed.topic
                     record_headers = transformed._headers
@@ -139,7 +147,7 @@ class SourceTaskRunner(TaskRunner):
                     converted = self._convert_guarded(record)
                     if converted is None:
                         record_done(record, None)
-                        _note_offset(offsets, record)
+                        current = record
                         continue
                     transformed, topic, key, value, headers = converted
                 partition = transformed.kafka_partition
@@ -150,8 +158,13 @@ class SourceTaskRunner(TaskRunner):
                     produce(*args)
                 except BufferError:
                     self._produce_when_room(args)
-                _note_offset(offsets, record)
+                current = record
+                if topic is not last_topic:
+                    active_topics.add(topic)
+                    last_topic = topic
         finally:
+            if current is not None:
+                _note_offset(offsets, current)
             write_offset = self.offset_writer.offset
             for partition_dict, offset in offsets.values():
                 write_offset(partition_dict, offset)

@@ -4,6 +4,7 @@ transforms and Kafka clients. The herder decides what runs; the worker makes it 
 
 from __future__ import annotations
 
+import gc
 import logging
 import threading
 import traceback
@@ -111,6 +112,7 @@ class Worker:
 
     # -- lifecycle -------------------------------------------------------------------------------
     def start(self) -> None:
+        tune_garbage_collector()
         self.kafka_cluster_id = self.lookup_kafka_cluster_id()
         self.offset_store.start()
         log.info("Worker started (Kafka cluster %s)", self.kafka_cluster_id)
