@@ -6,6 +6,7 @@ Everything lives in a temporary directory that is removed on exit (Ctrl-C includ
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
@@ -14,6 +15,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 from pathlib import Path
 
 TOPIC = "connect-test"
@@ -134,6 +136,7 @@ def run_quickstart(lines: int = 1000, input_file: str | None = None, exit_when_d
                 shown = _show_new_lines(output, shown)
                 if shown >= expected and not done_reported:
                     print(f"\nAll {expected} lines arrived in {output}.", flush=True)
+                    _show_status(rest_port)
                     done_reported = True
                     if exit_when_done:
                         break
@@ -156,6 +159,22 @@ def run_quickstart(lines: int = 1000, input_file: str | None = None, exit_when_d
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
         print("Cleaned up.", flush=True)
+
+
+def _show_status(port: int) -> None:
+    """Ask the worker's REST API what runs, as a user would with curl."""
+    url = f"http://127.0.0.1:{port}/connectors?expand=status"
+    try:
+        with urllib.request.urlopen(url, timeout=10) as response:
+            connectors = json.loads(response.read())
+    except (OSError, ValueError) as error:
+        print(f"REST API at {url} did not answer: {error}")
+        return
+    print(f"GET {url}")
+    for name, entry in sorted(connectors.items()):
+        status = entry["status"]
+        tasks = ", ".join(f"task {t['id']} {t['state']}" for t in status["tasks"])
+        print(f"   {name}: {status['connector']['state']} ({tasks})")
 
 
 def _show_new_lines(output: Path, shown: int, limit: int = 5) -> int:

@@ -153,6 +153,9 @@ class RestServerApplication(BaseApplication):
             "errorlog": "-",
             "loglevel": logging.getLevelName(logging.getLogger().getEffectiveLevel()).lower(),
             "proc_name": "kconnect",
+            # gunicorn's control socket lives at one fixed path per user: two workers on one
+            # machine (tests, a standalone next to another) would fight over it.
+            "control_socket_disable": True,
             "post_worker_init": self._post_worker_init,
             "worker_int": self._worker_int,
             "worker_abort": self._worker_int,

@@ -82,6 +82,15 @@ class RunningConnector:
     resolved_config: dict[str, str] = field(default_factory=dict)
 
 
+def tune_garbage_collector() -> None:
+    """Fewer collections of the young generation. Tasks create a few short-lived objects per
+    record (records, offset dicts); with CPython's default threshold of 700 allocations the
+    collector ran so often that it cost a third of a file source's time (measured: 0.95 ->
+    0.63 us per line). Objects alive at start-up are frozen so full collections skip them."""
+    gc.freeze()
+    gc.set_threshold(100_000, 50, 100)
+
+
 def _trace(error: BaseException) -> str:
     return "".join(traceback.format_exception(error))
 

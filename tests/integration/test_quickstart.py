@@ -1,0 +1,26 @@
+"""The README's first command: `kconnect quickstart` starts its own Kafka, copies a file through
+a topic, and cleans up after itself."""
+
+from __future__ import annotations
+
+import glob
+import subprocess
+import sys
+import tempfile
+
+
+def test_quickstart_copies_the_sample_file_and_cleans_up():
+    before = set(glob.glob(f"{tempfile.gettempdir()}/kconnect-quickstart-*"))
+    result = subprocess.run(
+        [sys.executable, "-m", "kconnect.cli", "quickstart", "--lines", "2000", "--exit-when-done", "--port", "0"],
+        capture_output=True, text=True, timeout=300, check=False,
+    )
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output
+    assert "All 2000 lines arrived" in output
+    assert "line 1: hello from kconnect" in output
+    assert "REST API: http://127.0.0.1:" in output
+    assert "local-file-source: RUNNING (task 0 RUNNING)" in output
+    assert "local-file-sink: RUNNING (task 0 RUNNING)" in output
+    assert "Cleaned up." in output
+    assert set(glob.glob(f"{tempfile.gettempdir()}/kconnect-quickstart-*")) == before
