@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from kconnect.api import SourceConnector, SourceRecord, SourceTask
 from kconnect.runtime.standalone_herder import StandaloneHerder
-from kconnect.runtime.worker_config import WorkerConfig
+from kconnect.testing import herder_worker_props, running_herder, wait_until
 
 #: connector name -> how many times its task was started
 STARTS: dict[str, int] = {}
@@ -54,36 +54,15 @@ class FlakySourceConnector(SourceConnector):
         pass
 
 
-def wait_for(
-    condition: Callable[[], Any], timeout_s: float = 30, message: str = "condition"
-) -> Any:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        result = condition()
-        if result:
-            return result
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {message}")
-
-
 @pytest.fixture
 def herder(tmp_path: Path, bootstrap_servers: str) -> Iterator[StandaloneHerder]:
-    running = StandaloneHerder(
-        WorkerConfig(
-            {
-                "bootstrap.servers": bootstrap_servers,
-                "key.converter": "org.apache.kafka.connect.storage.StringConverter",
-                "value.converter": "org.apache.kafka.connect.storage.StringConverter",
-                "offset.storage.file.filename": str(tmp_path / "offsets"),
-                "listeners": "http://127.0.0.1:0",
-            }
-        )
-    )
-    running.start()
-    try:
+    with running_herder(herder_worker_props(bootstrap_servers, tmp_path)) as running:
         yield running
-    finally:
-        running.stop()
+
+
+def wait_for(condition: Callable[[], Any], what: str = "condition") -> Any:
+    # The pending-restart state lasts one backoff (200 ms): poll often enough to see it.
+    return wait_until(condition, timeout=30, what=what, interval=0.05)
 
 
 def connector(name: str, fail_times: int, max_attempts: int) -> dict[str, str]:
@@ -116,7 +95,7 @@ def test_a_task_that_fails_twice_then_recovers_ends_running(herder: StandaloneHe
             and "next_restart_at" in s
             and s
         ),
-        message="a pending automatic restart",
+        what="a pending automatic restart",
     )
     assert pending["restart_attempts"] == 0
     assert "fails on purpose" in pending["trace"]
@@ -124,7 +103,7 @@ def test_a_task_that_fails_twice_then_recovers_ends_running(herder: StandaloneHe
 
     final = wait_for(
         lambda: (s := task_status(herder, "flaky")).get("state") == "RUNNING" and s,
-        message="the task to run after two automatic restarts",
+        what="the task to run after two automatic restarts",
     )
     assert final["restart_attempts"] == 2
     assert "next_restart_at" not in final
@@ -146,7 +125,7 @@ def test_a_task_that_keeps_failing_is_left_failed_after_the_maximum(
             and "next_restart_at" not in s
             and s
         ),
-        message="three automatic restarts, then none pending",
+        what="three automatic restarts, then none pending",
     )
     assert "fails on purpose" in final["trace"]
     time.sleep(1.5)  # longer than the largest backoff: nothing more happens
@@ -155,7 +134,7 @@ def test_a_task_that_keeps_failing_is_left_failed_after_the_maximum(
 
     # A manual restart starts the count again.
     herder.restart_task("broken", 0)
-    wait_for(lambda: STARTS["broken"] >= 5, message="the manual restart")
+    wait_for(lambda: STARTS["broken"] >= 5, what="the manual restart")
     assert wait_for(lambda: task_status(herder, "broken").get("restart_attempts") is not None)
     assert task_status(herder, "broken")["restart_attempts"] <= 1
 
@@ -168,7 +147,7 @@ def test_without_the_setting_a_failed_task_stays_failed_as_in_kafka(
     herder.put_connector_config("plain", config, allow_replace=False)
     failed = wait_for(
         lambda: (s := task_status(herder, "plain")).get("state") == "FAILED" and s,
-        message="the task to fail",
+        what="the task to fail",
     )
     assert "restart_attempts" not in failed
     time.sleep(1.0)

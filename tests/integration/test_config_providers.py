@@ -6,48 +6,20 @@ storage file."""
 from __future__ import annotations
 
 import logging
-import time
-import uuid
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import pytest
-from confluent_kafka import Consumer
-from kconnect.runtime.standalone_herder import StandaloneHerder
-from kconnect.runtime.worker_config import WorkerConfig
-from kconnect.testing import KafkaCluster
+from kconnect.testing import (
+    KafkaCluster,
+    herder_worker_props,
+    read_topic,
+    running_herder,
+    wait_until,
+)
 
 
-def wait_for(
-    condition: Callable[[], Any], timeout_s: float = 60, message: str = "condition"
-) -> Any:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        result = condition()
-        if result:
-            return result
-        time.sleep(0.2)
-    raise AssertionError(f"timed out waiting for {message}")
-
-
-def consume_values(bootstrap: str, topic: str, count: int, timeout_s: float = 60) -> list[bytes]:
-    consumer = Consumer(
-        {
-            "bootstrap.servers": bootstrap,
-            "group.id": f"check-{uuid.uuid4().hex}",
-            "auto.offset.reset": "earliest",
-        }
-    )
-    consumer.subscribe([topic])
-    values: list[bytes] = []
-    deadline = time.monotonic() + timeout_s
-    try:
-        while len(values) < count and time.monotonic() < deadline:
-            values.extend(m.value() for m in consumer.consume(count, 1.0) if m.error() is None)
-    finally:
-        consumer.close()
-    return values
+def consume_values(bootstrap: str, topic: str, count: int) -> list[bytes]:
+    return [message.value() for message in read_topic(bootstrap, topic, count)]
 
 
 def test_topic_from_a_file_provider_is_used_but_never_stored_shown_or_logged(
@@ -68,23 +40,17 @@ def test_topic_from_a_file_provider_is_used_but_never_stored_shown_or_logged(
     source_file.write_text("first\nsecond\n", encoding="utf-8")
     variable = f"${{file:{secrets}:topic}}"
 
-    herder = StandaloneHerder(
-        WorkerConfig(
-            {
-                "bootstrap.servers": bootstrap_servers,
-                "key.converter": "org.apache.kafka.connect.storage.StringConverter",
-                "value.converter": "org.apache.kafka.connect.storage.StringConverter",
-                "offset.storage.file.filename": str(tmp_path / "offsets"),
-                "config.storage.file.filename": str(storage),
-                "offset.flush.interval.ms": "500",
-                "listeners": "http://127.0.0.1:0",
-                "config.providers": "file",
-                "config.providers.file.class": "org.apache.kafka.common.config.provider.FileConfigProvider",
-            }
-        )
+    worker = herder_worker_props(
+        bootstrap_servers,
+        tmp_path,
+        {
+            "config.storage.file.filename": storage,
+            "offset.flush.interval.ms": "500",
+            "config.providers": "file",
+            "config.providers.file.class": "org.apache.kafka.common.config.provider.FileConfigProvider",
+        },
     )
-    herder.start()
-    try:
+    with running_herder(worker) as herder:
         herder.put_connector_config(
             "secret-source",
             {
@@ -121,8 +87,6 @@ def test_topic_from_a_file_provider_is_used_but_never_stored_shown_or_logged(
         )
         assert infos["error_count"] == 0
         assert secret_topic not in repr(infos)
-    finally:
-        herder.stop()
 
     assert variable in storage.read_text(encoding="utf-8")
     assert secret_topic not in storage.read_text(encoding="utf-8")
@@ -144,20 +108,17 @@ def test_a_connector_restarted_from_storage_resolves_the_variable_again(
     secrets.write_text(f"topic={first}\n", encoding="utf-8")
     source_file = tmp_path / "input.txt"
     source_file.write_text("one\n", encoding="utf-8")
-    worker = {
-        "bootstrap.servers": bootstrap_servers,
-        "key.converter": "org.apache.kafka.connect.storage.StringConverter",
-        "value.converter": "org.apache.kafka.connect.storage.StringConverter",
-        "offset.storage.file.filename": str(tmp_path / "offsets"),
-        "config.storage.file.filename": str(tmp_path / "connectors.json"),
-        "offset.flush.interval.ms": "200",
-        "listeners": "http://127.0.0.1:0",
-        "config.providers": "file",
-        "config.providers.file.class": "FileConfigProvider",
-    }
-    herder = StandaloneHerder(WorkerConfig(worker))
-    herder.start()
-    try:
+    worker = herder_worker_props(
+        bootstrap_servers,
+        tmp_path,
+        {
+            "config.storage.file.filename": tmp_path / "connectors.json",
+            "offset.flush.interval.ms": "200",
+            "config.providers": "file",
+            "config.providers.file.class": "FileConfigProvider",
+        },
+    )
+    with running_herder(worker) as herder:
         herder.put_connector_config(
             "src",
             {
@@ -168,17 +129,11 @@ def test_a_connector_restarted_from_storage_resolves_the_variable_again(
             allow_replace=False,
         )
         assert consume_values(bootstrap_servers, first, 1) == [b"one"]
-    finally:
-        herder.stop()
 
     # The secret changes while the worker is down; the stored config still says ${file:...}.
     secrets.write_text(f"topic={second}\n", encoding="utf-8")
     with source_file.open("a", encoding="utf-8") as f:
         f.write("two\n")
-    herder = StandaloneHerder(WorkerConfig(worker))
-    herder.start()
-    try:
-        wait_for(lambda: herder.connector_status("src")["tasks"], message="the task to start")
+    with running_herder(worker) as herder:
+        wait_until(lambda: herder.connector_status("src")["tasks"], what="the task to start")
         assert consume_values(bootstrap_servers, second, 1) == [b"two"]
-    finally:
-        herder.stop()

@@ -10,50 +10,37 @@ from __future__ import annotations
 
 import json
 import time
-import uuid
-from collections.abc import Callable, Collection, Iterator, Mapping
+from collections.abc import Collection, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
 import pytest
-from confluent_kafka import Consumer, Producer, TopicPartition
+from confluent_kafka import Producer
 from kconnect.api import SinkConnector, SinkRecord, SinkTask
 from kconnect.runtime.standalone_herder import StandaloneHerder
-from kconnect.runtime.worker_config import WorkerConfig
-from kconnect.testing import KafkaCluster
-
-
-def wait_for(
-    condition: Callable[[], Any], timeout_s: float = 60, message: str = "condition"
-) -> Any:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        result = condition()
-        if result:
-            return result
-        time.sleep(0.2)
-    raise AssertionError(f"timed out waiting for {message}")
+from kconnect.testing import (
+    KafkaCluster,
+    committed_offset,
+    herder_worker_props,
+    read_topic,
+    running_herder,
+    wait_until,
+)
 
 
 @pytest.fixture
 def herder(tmp_path: Path, bootstrap_servers: str) -> Iterator[StandaloneHerder]:
-    config = WorkerConfig(
+    props = herder_worker_props(
+        bootstrap_servers,
+        tmp_path,
         {
-            "bootstrap.servers": bootstrap_servers,
-            "key.converter": "org.apache.kafka.connect.storage.StringConverter",
             "value.converter": "org.apache.kafka.connect.json.JsonConverter",
             "value.converter.schemas.enable": "false",
-            "offset.storage.file.filename": str(tmp_path / "offsets"),
             "offset.flush.interval.ms": "500",
-            "listeners": "http://127.0.0.1:0",
-        }
+        },
     )
-    running = StandaloneHerder(config)
-    running.start()
-    try:
+    with running_herder(props) as running:
         yield running
-    finally:
-        running.stop()
 
 
 GOOD = [{"n": 0}, {"n": 1}, {"n": 2}, {"n": 3}, {"n": 4}]
@@ -78,38 +65,6 @@ def produce_mixed(bootstrap: str, topic: str) -> list[tuple[bytes, bytes, list[t
         sent.append((f"key-{i}".encode(), value, headers))
     assert producer.flush(30) == 0
     return sent
-
-
-def consume_all(bootstrap: str, topic: str, count: int, timeout_s: float = 60) -> list[Any]:
-    consumer = Consumer(
-        {
-            "bootstrap.servers": bootstrap,
-            "group.id": f"check-{uuid.uuid4().hex}",
-            "auto.offset.reset": "earliest",
-        }
-    )
-    consumer.subscribe([topic])
-    received: list[Any] = []
-    deadline = time.monotonic() + timeout_s
-    try:
-        while len(received) < count and time.monotonic() < deadline:
-            for message in consumer.consume(count, 1.0):
-                if message.error() is None:
-                    received.append(message)
-    finally:
-        consumer.close()
-    return received
-
-
-def committed_offset(bootstrap: str, group: str, topic: str) -> int | None:
-    consumer = Consumer(
-        {"bootstrap.servers": bootstrap, "group.id": group, "enable.auto.commit": False}
-    )
-    try:
-        [tp] = consumer.committed([TopicPartition(topic, 0)], timeout=10)
-        return tp.offset if tp.offset >= 0 else None
-    finally:
-        consumer.close()
 
 
 def test_tolerance_all_sends_every_bad_record_to_the_dlq_with_context_headers(
@@ -138,20 +93,20 @@ def test_tolerance_all_sends_every_bad_record_to_the_dlq_with_context_headers(
         allow_replace=False,
     )
 
-    lines = wait_for(
+    lines = wait_until(
         lambda: (
             output.exists()
             and len(output.read_text().splitlines()) >= len(GOOD)
             and output.read_text().splitlines()
         ),
-        message="the good records in the sink file",
+        what="the good records in the sink file",
     )
     assert len(lines) == len(GOOD)
     assert lines == [
         f"{{n={g['n']}}}" for g in GOOD
     ]  # Java's Map.toString(), as Kafka's sink writes
 
-    dead = consume_all(bootstrap_servers, dlq, len(BAD))
+    dead = read_topic(bootstrap_servers, dlq, len(BAD))
     assert len(dead) == len(BAD)
     bad_sent = [(k, v, h, offset) for offset, (k, v, h) in enumerate(sent) if v in BAD]
     for message, (key, value, headers, offset) in zip(dead, bad_sent, strict=True):
@@ -175,9 +130,9 @@ def test_tolerance_all_sends_every_bad_record_to_the_dlq_with_context_headers(
 
     status = herder.connector_status("dlq-sink")
     assert status["tasks"][0]["state"] == "RUNNING"
-    wait_for(
+    wait_until(
         lambda: committed_offset(bootstrap_servers, "connect-dlq-sink", unique_topic) == len(sent),
-        message="offsets committed past the skipped records",
+        what="offsets committed past the skipped records",
     )
 
 
@@ -200,12 +155,12 @@ def test_tolerance_none_fails_the_task_and_commits_nothing_past_the_bad_record(
         allow_replace=False,
     )
 
-    task = wait_for(
+    task = wait_until(
         lambda: (
             (herder.connector_status("strict-sink")["tasks"] or [{}])[0].get("state") == "FAILED"
             and herder.connector_status("strict-sink")["tasks"][0]
         ),
-        message="the task to fail",
+        what="the task to fail",
     )
     assert "Tolerance exceeded in error handler" in task["trace"]
     assert "DataException" in task["trace"]
@@ -277,8 +232,8 @@ def test_errant_record_reporter_writes_the_consumed_record_to_the_dlq(
         allow_replace=False,
     )
 
-    wait_for(lambda: REJECTED.get("rejecting") == [2], message="the task to report record 2")
-    [dead] = consume_all(bootstrap_servers, dlq, 1)
+    wait_until(lambda: REJECTED.get("rejecting") == [2], what="the task to report record 2")
+    [dead] = read_topic(bootstrap_servers, dlq, 1)
     assert json.loads(dead.value()) == {"id": 2, "reject": True}
     headers = {k: v.decode() for k, v in dead.headers()}
     assert headers["__connect.errors.stage"] == "TASK_PUT"

@@ -4,13 +4,10 @@ StringConverter write source record headers as Kafka does, and sink tasks get ty
 from __future__ import annotations
 
 import time
-import uuid
 from collections.abc import Collection, Iterator, Mapping
 from pathlib import Path
-from typing import Any
 
 import pytest
-from confluent_kafka import Consumer
 from kconnect.api import (
     Headers,
     SinkConnector,
@@ -21,8 +18,13 @@ from kconnect.api import (
     SourceTask,
 )
 from kconnect.runtime.standalone_herder import StandaloneHerder
-from kconnect.runtime.worker_config import WorkerConfig
-from kconnect.testing import KafkaCluster
+from kconnect.testing import (
+    KafkaCluster,
+    herder_worker_props,
+    read_topic,
+    running_herder,
+    wait_until,
+)
 
 RECEIVED: dict[str, list[SinkRecord]] = {}
 
@@ -85,42 +87,8 @@ class CollectingSinkConnector(SinkConnector):
 
 @pytest.fixture
 def herder(tmp_path: Path, bootstrap_servers: str) -> Iterator[StandaloneHerder]:
-    running = StandaloneHerder(
-        WorkerConfig(
-            {
-                "bootstrap.servers": bootstrap_servers,
-                "key.converter": "org.apache.kafka.connect.storage.StringConverter",
-                "value.converter": "org.apache.kafka.connect.storage.StringConverter",
-                "offset.storage.file.filename": str(tmp_path / "offsets"),
-                "listeners": "http://127.0.0.1:0",
-            }
-        )
-    )
-    running.start()
-    try:
+    with running_herder(herder_worker_props(bootstrap_servers, tmp_path)) as running:
         yield running
-    finally:
-        running.stop()
-
-
-def first_message(bootstrap: str, topic: str) -> Any:
-    consumer = Consumer(
-        {
-            "bootstrap.servers": bootstrap,
-            "group.id": f"check-{uuid.uuid4().hex}",
-            "auto.offset.reset": "earliest",
-        }
-    )
-    consumer.subscribe([topic])
-    try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            for message in consumer.consume(1, 1.0):
-                if message.error() is None:
-                    return message
-    finally:
-        consumer.close()
-    raise AssertionError("no message")
 
 
 @pytest.mark.parametrize(
@@ -139,7 +107,7 @@ def test_source_headers_are_written_by_the_header_converter(
         config["header.converter"] = header_converter
     herder.put_connector_config("headers-src", config, allow_replace=False)
 
-    message = first_message(bootstrap_servers, unique_topic)
+    [message] = read_topic(bootstrap_servers, unique_topic, 1)
     # SimpleHeaderConverter and StringConverter both write these as their text, as Kafka does.
     assert message.headers() == [("text", b"hello"), ("number", b"42"), ("flag", b"true")]
 
@@ -161,9 +129,6 @@ def test_sink_tasks_get_headers_typed_by_the_simple_header_converter(
         {"connector.class": f"{__name__}.CollectingSinkConnector", "topics": unique_topic},
         allow_replace=False,
     )
-    deadline = time.monotonic() + 60
-    while not RECEIVED.get("headers-sink") and time.monotonic() < deadline:
-        time.sleep(0.1)
-    [record] = RECEIVED["headers-sink"]
+    [record] = wait_until(lambda: RECEIVED.get("headers-sink"), what="the record in the sink")
     values = {h.key: h.value for h in record.headers}
     assert values == {"text": "hello", "number": 42, "flag": True}

@@ -6,10 +6,7 @@ import os
 import time
 from pathlib import Path
 
-from confluent_kafka import Consumer
-
-from kconnect.runtime.standalone_herder import StandaloneHerder
-from kconnect.runtime.worker_config import WorkerConfig
+from kconnect.testing import read_topic, running_herder, wait_until
 from kconnect.testing.standalone_worker import StandaloneWorker
 
 
@@ -40,16 +37,28 @@ def test_malformed_properties_file_names_the_file_and_line(tmp_path, bootstrap_s
 
 
 def test_unknown_connector_class_names_the_closest_plugins(tmp_path, bootstrap_servers):
-    connector = {"name": "typo", "connector.class": "FileStreamSorce", "topic": "t", "file": tmp_path / "x"}
-    code, log = _run_to_exit(StandaloneWorker(tmp_path, _worker_props(bootstrap_servers, tmp_path), [connector]))
+    connector = {
+        "name": "typo",
+        "connector.class": "FileStreamSorce",
+        "topic": "t",
+        "file": tmp_path / "x",
+    }
+    code, log = _run_to_exit(
+        StandaloneWorker(tmp_path, _worker_props(bootstrap_servers, tmp_path), [connector])
+    )
     assert code == 3
-    assert "Failed to find any class that implements connector and which name matches FileStreamSorce" in log
+    assert (
+        "Failed to find any class that implements connector and which name matches FileStreamSorce"
+        in log
+    )
     assert "Did you mean: FileStreamSource" in log
 
 
 def test_missing_required_key_is_reported_in_kafkas_words(tmp_path, bootstrap_servers):
     connector = {"name": "no-file", "connector.class": "FileStreamSink", "topics": "t"}
-    code, log = _run_to_exit(StandaloneWorker(tmp_path, _worker_props(bootstrap_servers, tmp_path), [connector]))
+    code, log = _run_to_exit(
+        StandaloneWorker(tmp_path, _worker_props(bootstrap_servers, tmp_path), [connector])
+    )
     assert code == 3
     assert "Connector configuration is invalid and contains the following 1 error(s):" in log
     assert 'Missing required configuration "file" which has no default value.' in log
@@ -66,55 +75,65 @@ def test_unreachable_bootstrap_servers_fail_in_bounded_time(tmp_path):
     assert "bootstrap.servers=127.0.0.1:1" in log
 
 
-def _herder(bootstrap: str, tmp_path: Path) -> StandaloneHerder:
-    herder = StandaloneHerder(WorkerConfig({k: str(v) for k, v in _worker_props(bootstrap, tmp_path).items()}))
-    herder.start()
-    return herder
-
-
-def _wait(condition, timeout_s: float = 60, what: str = "condition") -> None:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.2)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
-def test_unwritable_sink_file_fails_the_task_and_the_worker_runs_on(tmp_path, kafka_cluster, unique_topic):
-    herder = _herder(kafka_cluster.bootstrap_servers, tmp_path)
-    try:
+def test_unwritable_sink_file_fails_the_task_and_the_worker_runs_on(
+    tmp_path, kafka_cluster, unique_topic
+):
+    with running_herder(_worker_props(kafka_cluster.bootstrap_servers, tmp_path)) as herder:
         source_file = tmp_path / "in.txt"
         source_file.write_text("a\nb\n")
-        herder.put_connector_config("bad-sink", {
-            "connector.class": "FileStreamSink", "file": "/nonexistent-dir/out.txt", "topics": unique_topic,
-        }, allow_replace=False)
-        herder.put_connector_config("good-source", {
-            "connector.class": "FileStreamSource", "file": str(source_file), "topic": unique_topic,
-        }, allow_replace=False)
-        _wait(lambda: [t["state"] for t in herder.connector_status("bad-sink")["tasks"]] == ["FAILED"],
-              what="the sink task to fail")
+        herder.put_connector_config(
+            "bad-sink",
+            {
+                "connector.class": "FileStreamSink",
+                "file": "/nonexistent-dir/out.txt",
+                "topics": unique_topic,
+            },
+            allow_replace=False,
+        )
+        herder.put_connector_config(
+            "good-source",
+            {
+                "connector.class": "FileStreamSource",
+                "file": str(source_file),
+                "topic": unique_topic,
+            },
+            allow_replace=False,
+        )
+        wait_until(
+            lambda: (
+                [t["state"] for t in herder.connector_status("bad-sink")["tasks"]] == ["FAILED"]
+            ),
+            what="the sink task to fail",
+        )
         status = herder.connector_status("bad-sink")
         assert status["connector"]["state"] == "RUNNING"
         trace = status["tasks"][0]["trace"]
-        assert "Couldn't find or create file '/nonexistent-dir/out.txt' for FileStreamSinkTask" in trace
+        assert (
+            "Couldn't find or create file '/nonexistent-dir/out.txt' for FileStreamSinkTask"
+            in trace
+        )
         assert "Traceback" in trace
         # The worker runs on: the source still copies its file.
-        _wait(lambda: herder.connector_status("good-source")["tasks"][0]["state"] == "RUNNING",
-              what="the source to run")
+        wait_until(
+            lambda: herder.connector_status("good-source")["tasks"][0]["state"] == "RUNNING",
+            what="the source to run",
+        )
         assert _topic_values(kafka_cluster.bootstrap_servers, unique_topic, 2) == [b"a", b"b"]
-    finally:
-        herder.stop()
 
 
 def test_source_file_that_disappears_keeps_what_was_read(tmp_path, kafka_cluster, unique_topic):
-    herder = _herder(kafka_cluster.bootstrap_servers, tmp_path)
-    try:
+    with running_herder(_worker_props(kafka_cluster.bootstrap_servers, tmp_path)) as herder:
         source_file = tmp_path / "vanishing.txt"
         source_file.write_text("".join(f"v{i}\n" for i in range(500)))
-        herder.put_connector_config("vanishing", {
-            "connector.class": "FileStreamSource", "file": str(source_file), "topic": unique_topic,
-        }, allow_replace=False)
+        herder.put_connector_config(
+            "vanishing",
+            {
+                "connector.class": "FileStreamSource",
+                "file": str(source_file),
+                "topic": unique_topic,
+            },
+            allow_replace=False,
+        )
         assert len(_topic_values(kafka_cluster.bootstrap_servers, unique_topic, 500)) == 500
         os.unlink(source_file)
         time.sleep(1.5)
@@ -123,33 +142,25 @@ def test_source_file_that_disappears_keeps_what_was_read(tmp_path, kafka_cluster
         source_file.write_text("again\n")
         values = _topic_values(kafka_cluster.bootstrap_servers, unique_topic, 501)
         assert values[:500] == [f"v{i}".encode() for i in range(500)] and values[500] == b"again"
-    finally:
-        herder.stop()
 
 
 def test_missing_source_file_waits_for_it(tmp_path, kafka_cluster, unique_topic):
-    herder = _herder(kafka_cluster.bootstrap_servers, tmp_path)
-    try:
+    with running_herder(_worker_props(kafka_cluster.bootstrap_servers, tmp_path)) as herder:
         source_file = tmp_path / "later.txt"
-        herder.put_connector_config("later", {
-            "connector.class": "FileStreamSource", "file": str(source_file), "topic": unique_topic,
-        }, allow_replace=False)
+        herder.put_connector_config(
+            "later",
+            {
+                "connector.class": "FileStreamSource",
+                "file": str(source_file),
+                "topic": unique_topic,
+            },
+            allow_replace=False,
+        )
         time.sleep(1.5)
         assert herder.connector_status("later")["tasks"][0]["state"] == "RUNNING"
         source_file.write_text("finally\n")
         assert _topic_values(kafka_cluster.bootstrap_servers, unique_topic, 1) == [b"finally"]
-    finally:
-        herder.stop()
 
 
-def _topic_values(bootstrap: str, topic: str, expected: int, timeout_s: float = 30) -> list[bytes]:
-    consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": f"check-{time.time_ns()}",
-                         "auto.offset.reset": "earliest", "enable.auto.commit": False})
-    consumer.subscribe([topic])
-    values: list[bytes] = []
-    deadline = time.monotonic() + timeout_s
-    while len(values) < expected and time.monotonic() < deadline:
-        values.extend(m.value() for m in consumer.consume(500, 0.5) if m.error() is None)
-    consumer.close()
-    return values
-
+def _topic_values(bootstrap: str, topic: str, expected: int) -> list[bytes]:
+    return [m.value() for m in read_topic(bootstrap, topic, expected, timeout=30)]
