@@ -134,6 +134,10 @@ def run_quickstart(lines: int = 1000, input_file: str | None = None, exit_when_d
                     print(log_path.read_text()[-4000:], file=sys.stderr)
                     return 1
                 shown = _show_new_lines(output, shown)
+                failure = _failed_task(rest_port)
+                if failure:
+                    print(f"A task failed; stopping. Its trace:\n{failure}", file=sys.stderr)
+                    return 1
                 if shown >= expected and not done_reported:
                     print(f"\nAll {expected} lines arrived in {output}.", flush=True)
                     _show_status(rest_port)
@@ -161,12 +165,31 @@ def run_quickstart(lines: int = 1000, input_file: str | None = None, exit_when_d
         print("Cleaned up.", flush=True)
 
 
+def _connector_statuses(port: int) -> dict:
+    url = f"http://127.0.0.1:{port}/connectors?expand=status"
+    with urllib.request.urlopen(url, timeout=10) as response:
+        return json.loads(response.read())
+
+
+def _failed_task(port: int) -> str | None:
+    """The trace of a failed connector or task, if any (None also while REST is starting)."""
+    try:
+        connectors = _connector_statuses(port)
+    except (OSError, ValueError):
+        return None
+    for entry in connectors.values():
+        status = entry["status"]
+        for part in [status["connector"], *status["tasks"]]:
+            if part["state"] == "FAILED":
+                return part.get("trace", "(no trace)")
+    return None
+
+
 def _show_status(port: int) -> None:
     """Ask the worker's REST API what runs, as a user would with curl."""
     url = f"http://127.0.0.1:{port}/connectors?expand=status"
     try:
-        with urllib.request.urlopen(url, timeout=10) as response:
-            connectors = json.loads(response.read())
+        connectors = _connector_statuses(port)
     except (OSError, ValueError) as error:
         print(f"REST API at {url} did not answer: {error}")
         return

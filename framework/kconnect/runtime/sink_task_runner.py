@@ -88,6 +88,7 @@ class SinkTaskRunner(TaskRunner):
         #: topics this task consumed from since the last reset (GET /connectors/{c}/topics)
         self.active_topics: set[str] = set()
         self._batch_offsets: dict[TopicPartition, int] = {}
+        self._reported_consumer_errors: set[str] = set()
         self._failed = False
         # The last polled messages: where a reported record's raw bytes are found.
         self._last_messages: list[Any] = []
@@ -189,11 +190,17 @@ class SinkTaskRunner(TaskRunner):
         return records
 
     def _consumer_error(self, error: KafkaError) -> None:
+        """librdkafka reports most consumer errors as events it recovers from by itself (a
+        subscribed topic that does not exist yet, a broker that went away); only a fatal one
+        ends the task. The others are logged once each, as the Java consumer just waits."""
         if error.code() == KafkaError._PARTITION_EOF:
             return
-        if error.fatal() or not error.retriable():
+        if error.fatal():
             raise ConnectException(f"Consumer error: {error.str()}")
-        log.warning("%s Consumer error (will retry): %s", self, error.str())
+        text = error.str()
+        if text not in self._reported_consumer_errors:
+            self._reported_consumer_errors.add(text)
+            log.warning("%s Consumer error (the consumer retries by itself): %s", self, text)
 
     def _convert_guarded(self, message: Any) -> SinkRecord | None:
         """Run the stages one by one under the error policy; None when the record is skipped."""
