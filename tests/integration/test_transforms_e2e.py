@@ -12,12 +12,12 @@ of its own and deletes them afterwards.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from confluent_kafka import Consumer, Producer, TopicPartition
+from confluent_kafka import TIMESTAMP_CREATE_TIME, Consumer, Producer, TopicPartition
 from kconnect.runtime.standalone_herder import StandaloneHerder
 from kconnect.testing import (
     KafkaCluster,
@@ -31,6 +31,9 @@ from kconnect.testing import (
 JSON_CONVERTER = "org.apache.kafka.connect.json.JsonConverter"
 TRANSFORMS = "org.apache.kafka.connect.transforms"
 PREDICATES = "org.apache.kafka.connect.transforms.predicates"
+
+#: file_source(name, text, config) -> the file a new FileStreamSource reads
+FileSource = Callable[[str, str, dict[str, str]], Path]
 
 
 @pytest.fixture(scope="module")
@@ -79,14 +82,44 @@ def source_position(herder: StandaloneHerder, name: str) -> int | None:
     return offsets[0]["offset"]["position"] if offsets else None
 
 
+@pytest.fixture
+def file_source(
+    kafka_cluster: KafkaCluster,
+    unique_topic: str,
+    herder: StandaloneHerder,
+    connectors: list[str],
+    tmp_path: Path,
+) -> FileSource:
+    """Starts a FileStreamSource named ``name`` over a file holding ``text``, writing to
+    ``unique_topic`` (created with one partition), with ``config`` added; returns the file."""
+    kafka_cluster.create_topic(unique_topic, partitions=1)
+
+    def start(name: str, text: str, config: dict[str, str]) -> Path:
+        source = tmp_path / f"{name}.txt"
+        source.write_text(text, encoding="utf-8")
+        add_connector(
+            herder,
+            connectors,
+            name,
+            {
+                "connector.class": "FileStreamSource",
+                **config,
+                "file": str(source),
+                "topic": unique_topic,
+            },
+        )
+        return source
+
+    return start
+
+
 # -- HoistField then InsertField on a file source: the exact JSON on the topic ---------------
-def hoist_then_insert(insert: dict[str, str]) -> dict[str, str]:
+def hoist_then_insert(insert: dict[str, str], schemas: bool = True) -> dict[str, str]:
     config = {
-        "connector.class": "FileStreamSource",
         "key.converter": JSON_CONVERTER,
         "key.converter.schemas.enable": "true",
         "value.converter": JSON_CONVERTER,
-        "value.converter.schemas.enable": "true",
+        "value.converter.schemas.enable": str(schemas).lower(),
         "transforms": "hoist,insert",
         "transforms.hoist.type": f"{TRANSFORMS}.HoistField$Value",
         "transforms.hoist.field": "line",
@@ -97,22 +130,10 @@ def hoist_then_insert(insert: dict[str, str]) -> dict[str, str]:
 
 
 def test_hoist_then_insert_writes_kafkas_exact_json_with_schema(
-    kafka_cluster: KafkaCluster,
-    bootstrap_servers: str,
-    unique_topic: str,
-    herder: StandaloneHerder,
-    connectors: list[str],
-    tmp_path: Path,
+    file_source: FileSource, bootstrap_servers: str, unique_topic: str
 ) -> None:
-    kafka_cluster.create_topic(unique_topic, partitions=1)
-    source = tmp_path / "lines.txt"
-    source.write_text('first\nsay "hi"\n', encoding="utf-8")
-    config = hoist_then_insert(
-        {"topic.field": "topic", "static.field": "source", "static.value": "file"}
-    )
-    add_connector(
-        herder, connectors, "hoist-insert", {**config, "file": str(source), "topic": unique_topic}
-    )
+    insert = {"topic.field": "topic", "static.field": "source", "static.value": "file"}
+    file_source("hoist-insert", 'first\nsay "hi"\n', hoist_then_insert(insert))
 
     messages = read_topic(bootstrap_servers, unique_topic, 2, timeout=30)
     # What Apache Kafka's JsonConverter writes: HoistField's struct is required and unnamed, its
@@ -125,79 +146,51 @@ def test_hoist_then_insert_writes_kafkas_exact_json_with_schema(
         '{"type":"string","optional":true,"field":"source"}'
         '],"optional":false}'
     )
+    payloads = [
+        f'{{"line":"first","topic":"{unique_topic}","source":"file"}}',
+        f'{{"line":"say \\"hi\\"","topic":"{unique_topic}","source":"file"}}',
+    ]
     assert [m.value() for m in messages] == [
-        f'{{"schema":{schema},"payload":{{"line":"first","topic":"{unique_topic}","source":"file"}}}}'.encode(),
-        f'{{"schema":{schema},"payload":{{"line":"say \\"hi\\"","topic":"{unique_topic}","source":"file"}}}}'.encode(),
+        f'{{"schema":{schema},"payload":{payload}}}'.encode() for payload in payloads
     ]
     # A null key without a schema is no key at all, as JsonConverter writes it.
     assert [m.key() for m in messages] == [None, None]
 
 
 def test_insert_field_required_fields_timestamp_and_missing_partition(
-    kafka_cluster: KafkaCluster,
-    bootstrap_servers: str,
-    unique_topic: str,
-    herder: StandaloneHerder,
-    connectors: list[str],
-    tmp_path: Path,
+    file_source: FileSource, bootstrap_servers: str, unique_topic: str
 ) -> None:
-    kafka_cluster.create_topic(unique_topic, partitions=1)
-    source = tmp_path / "lines.txt"
-    source.write_text("only\n", encoding="utf-8")
-    config = hoist_then_insert(
-        {
-            "partition.field": "partition",
-            "timestamp.field": "ts!",
-            "static.field": "source!",
-            "static.value": "file",
-        }
-    )
-    add_connector(
-        herder,
-        connectors,
-        "insert-required",
-        {**config, "file": str(source), "topic": unique_topic},
-    )
+    insert = {
+        "partition.field": "partition",
+        "timestamp.field": "ts!",
+        "static.field": "source!",
+        "static.value": "file",
+    }
+    file_source("insert-required", "only\n", hoist_then_insert(insert))
 
     [message] = read_topic(bootstrap_servers, unique_topic, 1, timeout=30)
     timestamp_type, timestamp = message.timestamp()
-    assert timestamp > 0
+    assert timestamp_type == TIMESTAMP_CREATE_TIME and timestamp > 0
     # The source record names no partition: the optional field is there, its value null. The
     # timestamp is the record's own, as the Timestamp logical type (epoch milliseconds).
-    assert (
-        message.value()
-        == (
-            '{"schema":{"type":"struct","fields":['
-            '{"type":"string","optional":false,"field":"line"},'
-            '{"type":"int32","optional":true,"field":"partition"},'
-            '{"type":"int64","optional":false,"name":"org.apache.kafka.connect.data.Timestamp",'
-            '"version":1,"field":"ts"},'
-            '{"type":"string","optional":false,"field":"source"}'
-            '],"optional":false},'
-            f'"payload":{{"line":"only","partition":null,"ts":{timestamp},"source":"file"}}}}'
-        ).encode()
+    expected = (
+        '{"schema":{"type":"struct","fields":['
+        '{"type":"string","optional":false,"field":"line"},'
+        '{"type":"int32","optional":true,"field":"partition"},'
+        '{"type":"int64","optional":false,"name":"org.apache.kafka.connect.data.Timestamp",'
+        '"version":1,"field":"ts"},'
+        '{"type":"string","optional":false,"field":"source"}'
+        '],"optional":false},'
+        f'"payload":{{"line":"only","partition":null,"ts":{timestamp},"source":"file"}}}}'
     )
+    assert message.value() == expected.encode()
 
 
 def test_hoist_then_insert_without_the_schema_envelope(
-    kafka_cluster: KafkaCluster,
-    bootstrap_servers: str,
-    unique_topic: str,
-    herder: StandaloneHerder,
-    connectors: list[str],
-    tmp_path: Path,
+    file_source: FileSource, bootstrap_servers: str, unique_topic: str
 ) -> None:
-    kafka_cluster.create_topic(unique_topic, partitions=1)
-    source = tmp_path / "lines.txt"
-    source.write_text("plain\n", encoding="utf-8")
-    config = hoist_then_insert({"static.field": "source", "static.value": "file"})
-    config["value.converter.schemas.enable"] = "false"
-    add_connector(
-        herder,
-        connectors,
-        "hoist-insert-plain",
-        {**config, "file": str(source), "topic": unique_topic},
-    )
+    insert = {"static.field": "source", "static.value": "file"}
+    file_source("hoist-insert-plain", "plain\n", hoist_then_insert(insert, schemas=False))
 
     [message] = read_topic(bootstrap_servers, unique_topic, 1, timeout=30)
     assert message.value() == b'{"line":"plain","source":"file"}'
@@ -210,28 +203,19 @@ def test_hoist_then_insert_without_the_schema_envelope(
     ids=["matching", "matching-negated", "not-matching", "not-matching-negated"],
 )
 def test_source_filter_on_topic_name_matches(
-    kafka_cluster: KafkaCluster,
+    file_source: FileSource,
     bootstrap_servers: str,
     unique_topic: str,
     herder: StandaloneHerder,
-    connectors: list[str],
-    tmp_path: Path,
     pattern_matches: bool,
     negate: bool,
     kept: bool,
 ) -> None:
-    kafka_cluster.create_topic(unique_topic, partitions=1)
-    source = tmp_path / "lines.txt"
-    source.write_text("one\ntwo\nthree\n", encoding="utf-8")
     name = f"source-filter-{pattern_matches}-{negate}".lower()
-    add_connector(
-        herder,
-        connectors,
+    source = file_source(
         name,
+        "one\ntwo\nthree\n",
         {
-            "connector.class": "FileStreamSource",
-            "file": str(source),
-            "topic": unique_topic,
             "transforms": "drop",
             "transforms.drop.type": f"{TRANSFORMS}.Filter",
             "transforms.drop.predicate": "onTopic",
