@@ -134,6 +134,9 @@ def test_sigkill_mid_stream_then_restart_loses_no_line(tmp_path, kafka_cluster, 
         "value.converter": "org.apache.kafka.connect.storage.StringConverter",
         "offset.storage.file.filename": tmp_path / "offsets",
         "offset.flush.interval.ms": 500,
+        # The killed worker's consumer stays in the group until its session times out; the
+        # restarted sink can only take its partition over after that.
+        "consumer.session.timeout.ms": 6000,
     }
     connectors = [
         {"name": "src", "connector.class": "FileStreamSource", "file": source_file, "topic": unique_topic,
@@ -154,7 +157,8 @@ def test_sigkill_mid_stream_then_restart_loses_no_line(tmp_path, kafka_cluster, 
     assert first_occurrences == lines  # nothing lost, first copies in order
     # Duplicates come only from the intervals that were not committed when the worker died:
     # a contiguous replay by the source and one by the sink, never scattered lines.
-    duplicate_positions = [lines.index(line) for line in _duplicates(seen)]
+    position_of = {line: i for i, line in enumerate(lines)}
+    duplicate_positions = [position_of[line] for line in _duplicates(seen)]
     assert _contiguous_runs(sorted(set(duplicate_positions))) <= 2
 
 
