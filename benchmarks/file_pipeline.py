@@ -24,7 +24,6 @@ from pathlib import Path
 
 import psutil
 from confluent_kafka import Consumer, Producer, TopicPartition
-
 from kconnect.testing import KafkaCluster
 
 LINE_BYTES = 100
@@ -38,8 +37,14 @@ def make_input(path: Path, records: int) -> None:
 
 
 def bare_produce(bootstrap: str, topic: str, records: int) -> float:
-    producer = Producer({"bootstrap.servers": bootstrap, "enable.idempotence": True, "acks": "all",
-                         "delivery.report.only.error": True})
+    producer = Producer(
+        {
+            "bootstrap.servers": bootstrap,
+            "enable.idempotence": True,
+            "acks": "all",
+            "delivery.report.only.error": True,
+        }
+    )
     value = b"x" * (LINE_BYTES - 1)
     # Acquire the idempotent producer id before timing, as the pipeline is timed from its
     # first record on.
@@ -58,8 +63,14 @@ def bare_produce(bootstrap: str, topic: str, records: int) -> float:
 
 
 def bare_consume(bootstrap: str, topic: str, records: int) -> float:
-    consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": f"bare-{time.time()}",
-                         "auto.offset.reset": "earliest", "enable.auto.commit": False})
+    consumer = Consumer(
+        {
+            "bootstrap.servers": bootstrap,
+            "group.id": f"bare-{time.time()}",
+            "auto.offset.reset": "earliest",
+            "enable.auto.commit": False,
+        }
+    )
     consumer.subscribe([topic])
     seen = 0
     start = None
@@ -87,7 +98,8 @@ class RssSampler(threading.Thread):
         while self.running:
             try:
                 rss = self.process.memory_info().rss + sum(
-                    c.memory_info().rss for c in self.process.children(recursive=True))
+                    c.memory_info().rss for c in self.process.children(recursive=True)
+                )
                 self.peak = max(self.peak, rss)
             except psutil.Error:
                 pass
@@ -111,14 +123,22 @@ def topic_size(bootstrap: str, topic: str) -> int:
 
 def worker_files(workdir: Path, bootstrap: str, converter: str) -> Path:
     worker = workdir / "worker.properties"
-    lines = [f"bootstrap.servers={bootstrap}", f"offset.storage.file.filename={workdir}/offsets",
-             "offset.flush.interval.ms=10000", "listeners=http://127.0.0.1:0"]
+    lines = [
+        f"bootstrap.servers={bootstrap}",
+        f"offset.storage.file.filename={workdir}/offsets",
+        "offset.flush.interval.ms=10000",
+        "listeners=http://127.0.0.1:0",
+    ]
     if converter == "json":
-        lines += ["key.converter=org.apache.kafka.connect.json.JsonConverter",
-                  "value.converter=org.apache.kafka.connect.json.JsonConverter"]
+        lines += [
+            "key.converter=org.apache.kafka.connect.json.JsonConverter",
+            "value.converter=org.apache.kafka.connect.json.JsonConverter",
+        ]
     else:
-        lines += ["key.converter=org.apache.kafka.connect.storage.StringConverter",
-                  "value.converter=org.apache.kafka.connect.storage.StringConverter"]
+        lines += [
+            "key.converter=org.apache.kafka.connect.storage.StringConverter",
+            "value.converter=org.apache.kafka.connect.storage.StringConverter",
+        ]
     worker.write_text("\n".join(lines) + "\n")
     return worker
 
@@ -128,8 +148,12 @@ def run_worker(workdir: Path, worker: Path, connector_props: str, done, timeout_
     connector = workdir / f"connector-{time.time_ns()}.properties"
     connector.write_text(connector_props)
     log = open(workdir / "worker.log", "ab")
-    process = subprocess.Popen([sys.executable, "-m", "kconnect.cli", "standalone", str(worker), str(connector)],
-                               stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "kconnect.cli", "standalone", str(worker), str(connector)],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
     sampler = RssSampler(process.pid)
     sampler.start()
     try:
@@ -165,9 +189,14 @@ def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--records", type=int, default=1_000_000)
     parser.add_argument("--converter", choices=["string", "json"], default="string")
-    parser.add_argument("--runs", type=int, default=2, help="runs of each measurement; the best is kept")
-    parser.add_argument("--transforms", action="store_true",
-                        help="also run file -> Kafka with InsertField, ReplaceField, TimestampRouter")
+    parser.add_argument(
+        "--runs", type=int, default=2, help="runs of each measurement; the best is kept"
+    )
+    parser.add_argument(
+        "--transforms",
+        action="store_true",
+        help="also run file -> Kafka with InsertField, ReplaceField, TimestampRouter",
+    )
     args = parser.parse_args()
     n = args.records
     mb = n * LINE_BYTES / 1e6
@@ -177,35 +206,54 @@ def main() -> int:
         input_file = workdir / "input.txt"
         make_input(input_file, n)
         cluster.create_topic("bare", partitions=1)
-        print(f"{n:,} records of {LINE_BYTES} bytes ({mb:.0f} MB), converter={args.converter}, 1 broker, 1 partition")
+        print(
+            f"{n:,} records of {LINE_BYTES} bytes ({mb:.0f} MB), converter={args.converter}, 1 broker, 1 partition"
+        )
 
         # Every figure is the best of a few runs: the machine is shared with the broker, and the
         # best run is the one least disturbed. Taking the best bare run keeps the ratios honest.
         runs = args.runs
         bare_p = max(bare_produce(bootstrap, "bare", n) for _ in range(runs))
-        print(f"bare produce loop      {bare_p:>12,.0f} rec/s {bare_p * LINE_BYTES / 1e6:8.1f} MB/s")
+        print(
+            f"bare produce loop      {bare_p:>12,.0f} rec/s {bare_p * LINE_BYTES / 1e6:8.1f} MB/s"
+        )
         bare_c = max(bare_consume(bootstrap, "bare", n) for _ in range(runs))
-        print(f"bare consume loop      {bare_c:>12,.0f} rec/s {bare_c * LINE_BYTES / 1e6:8.1f} MB/s")
+        print(
+            f"bare consume loop      {bare_c:>12,.0f} rec/s {bare_c * LINE_BYTES / 1e6:8.1f} MB/s"
+        )
 
         worker = worker_files(workdir, bootstrap, args.converter)
         source_results = []
         for run in range(runs):
             topic = f"pipeline-{run}"
             cluster.create_topic(topic, partitions=1)
-            source_props = (f"name=bench-source-{run}\nconnector.class=FileStreamSource\nfile={input_file}\n"
-                            f"topic={topic}\nbatch.size=5000\n")
-            source_results.append(run_worker(
-                workdir, worker, source_props,
-                lambda p, t, topic=topic: measure_until(lambda: topic_size(bootstrap, topic), n, p, t)))
+            source_props = (
+                f"name=bench-source-{run}\nconnector.class=FileStreamSource\nfile={input_file}\n"
+                f"topic={topic}\nbatch.size=5000\n"
+            )
+            source_results.append(
+                run_worker(
+                    workdir,
+                    worker,
+                    source_props,
+                    lambda p, t, topic=topic: measure_until(
+                        lambda: topic_size(bootstrap, topic), n, p, t
+                    ),
+                )
+            )
         rate, rss = max(source_results)
-        print(f"file -> Kafka pipeline {rate:>12,.0f} rec/s {rate * LINE_BYTES / 1e6:8.1f} MB/s  "
-              f"peak RSS {rss / 2**20:6.0f} MiB  ratio to bare produce {rate / bare_p:5.2f}")
+        print(
+            f"file -> Kafka pipeline {rate:>12,.0f} rec/s {rate * LINE_BYTES / 1e6:8.1f} MB/s  "
+            f"peak RSS {rss / 2**20:6.0f} MiB  ratio to bare produce {rate / bare_p:5.2f}"
+        )
 
         sink_results = []
         for run in range(runs):
             output = workdir / f"output-{run}.txt"
-            sink_props = (f"name=bench-sink-{run}\nconnector.class=FileStreamSink\nfile={output}\n"
-                          "topics=pipeline-0\n")
+            sink_props = (
+                f"name=bench-sink-{run}\nconnector.class=FileStreamSink\nfile={output}\n"
+                "topics=pipeline-0\n"
+            )
 
             def output_lines(output: Path = output) -> int:
                 try:
@@ -213,17 +261,24 @@ def main() -> int:
                 except FileNotFoundError:
                     return 0
 
-            sink_results.append(run_worker(workdir, worker, sink_props,
-                                           lambda p, t: measure_until(output_lines, n, p, t)))
+            sink_results.append(
+                run_worker(
+                    workdir, worker, sink_props, lambda p, t: measure_until(output_lines, n, p, t)
+                )
+            )
         rate_c, rss_c = max(sink_results)
-        print(f"Kafka -> file pipeline {rate_c:>12,.0f} rec/s {rate_c * LINE_BYTES / 1e6:8.1f} MB/s  "
-              f"peak RSS {rss_c / 2**20:6.0f} MiB  ratio to bare consume {rate_c / bare_c:5.2f}")
+        print(
+            f"Kafka -> file pipeline {rate_c:>12,.0f} rec/s {rate_c * LINE_BYTES / 1e6:8.1f} MB/s  "
+            f"peak RSS {rss_c / 2**20:6.0f} MiB  ratio to bare consume {rate_c / bare_c:5.2f}"
+        )
 
         if args.transforms:
             # The file source emits strings; HoistField makes them structs in both runs, so the
             # ratio isolates the cost of InsertField + ReplaceField + TimestampRouter.
-            hoist = ("transforms.hoist.type=org.apache.kafka.connect.transforms.HoistField$Value\n"
-                     "transforms.hoist.field=line\n")
+            hoist = (
+                "transforms.hoist.type=org.apache.kafka.connect.transforms.HoistField$Value\n"
+                "transforms.hoist.field=line\n"
+            )
             chain = (
                 "transforms.insert.type=org.apache.kafka.connect.transforms.InsertField$Value\n"
                 "transforms.insert.static.field=source\ntransforms.insert.static.value=bench\n"
@@ -235,17 +290,32 @@ def main() -> int:
             rates = {}
             for label, aliases, extra, topic in (
                 ("HoistField only", "hoist", hoist, "hoisted"),
-                ("HoistField + 3 transforms", "hoist,insert,replace,route", hoist + chain, "chained-routed"),
+                (
+                    "HoistField + 3 transforms",
+                    "hoist,insert,replace,route",
+                    hoist + chain,
+                    "chained-routed",
+                ),
             ):
                 cluster.create_topic(topic, partitions=1)
-                props = (f"name=bench-{aliases.count(',')}\nconnector.class=FileStreamSource\nfile={input_file}\n"
-                         f"topic={topic.replace('-routed', '')}\nbatch.size=5000\ntransforms={aliases}\n" + extra)
+                props = (
+                    f"name=bench-{aliases.count(',')}\nconnector.class=FileStreamSource\nfile={input_file}\n"
+                    f"topic={topic.replace('-routed', '')}\nbatch.size=5000\ntransforms={aliases}\n"
+                    + extra
+                )
                 rates[label], _ = run_worker(
-                    workdir, worker, props,
-                    lambda p, t, topic=topic: measure_until(lambda: topic_size(bootstrap, topic), n, p, t))
+                    workdir,
+                    worker,
+                    props,
+                    lambda p, t, topic=topic: measure_until(
+                        lambda: topic_size(bootstrap, topic), n, p, t
+                    ),
+                )
                 print(f"file -> Kafka, {label:<26} {rates[label]:>10,.0f} rec/s")
             base, chained = rates["HoistField only"], rates["HoistField + 3 transforms"]
-            print(f"transform chain ratio {chained / base:5.2f} (cost {100 * (1 - chained / base):.0f}% of throughput)")
+            print(
+                f"transform chain ratio {chained / base:5.2f} (cost {100 * (1 - chained / base):.0f}% of throughput)"
+            )
     return 0
 
 

@@ -42,8 +42,14 @@ def percentile(values: list[float], p: float) -> float:
     return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
 
 
-def load(port: int, paths: list[str], rate: float, duration: float, warmup: float,
-         out: multiprocessing.Queue) -> None:
+def load(
+    port: int,
+    paths: list[str],
+    rate: float,
+    duration: float,
+    warmup: float,
+    out: multiprocessing.Queue,
+) -> None:
     """Runs in its own process: the open-loop client. The first ``warmup`` seconds are sent
     but not counted (connections opening, a fresh broker's first topic metadata)."""
     total = int(rate * (duration + warmup))
@@ -120,32 +126,60 @@ def run(bootstrap: str, rate: float, duration: float, connectors: int, warmup: f
         "key.converter=org.apache.kafka.connect.storage.StringConverter\n"
         "value.converter=org.apache.kafka.connect.storage.StringConverter\n"
         f"offset.storage.file.filename={workdir / 'connect.offsets'}\n"
-        f"listeners=http://127.0.0.1:{port}\n")
+        f"listeners=http://127.0.0.1:{port}\n"
+    )
     log = open(workdir / "worker.log", "wb")  # noqa: SIM115 - closed once the worker is stopped
-    worker = subprocess.Popen([sys.executable, "-m", "kconnect.cli", "standalone", str(workdir / "worker.properties"),
-                               "--log-level", "WARNING"], stdout=log, stderr=subprocess.STDOUT)
+    worker = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "kconnect.cli",
+            "standalone",
+            str(workdir / "worker.properties"),
+            "--log-level",
+            "WARNING",
+        ],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
     try:
         wait_healthy(port, worker)
         names = [f"bench-source-{n}" for n in range(connectors)]
         for name in names:
             source = workdir / f"{name}.txt"
             source.write_text("".join(f"{name} line {i}\n" for i in range(100)))
-            status, body = request_json(port, "POST", "/connectors", {"name": name, "config": {
-                "connector.class": "FileStreamSource", "tasks.max": "1", "file": str(source),
-                "topic": f"rest-bench-{name}"}})
+            status, body = request_json(
+                port,
+                "POST",
+                "/connectors",
+                {
+                    "name": name,
+                    "config": {
+                        "connector.class": "FileStreamSource",
+                        "tasks.max": "1",
+                        "file": str(source),
+                        "topic": f"rest-bench-{name}",
+                    },
+                },
+            )
             assert status == 201, body
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             states = request_json(port, "GET", "/connectors?expand=status")[1]
-            if all(s["status"]["connector"]["state"] == "RUNNING" and
-                   [t["state"] for t in s["status"]["tasks"]] == ["RUNNING"] for s in states.values()):
+            if all(
+                s["status"]["connector"]["state"] == "RUNNING"
+                and [t["state"] for t in s["status"]["tasks"]] == ["RUNNING"]
+                for s in states.values()
+            ):
                 break
             time.sleep(0.3)
         paths = []
         for name in names:
             paths += ["/connectors?expand=status", f"/connectors/{name}/status"]
         queue: multiprocessing.Queue = multiprocessing.Queue()
-        loader = multiprocessing.Process(target=load, args=(port, paths, rate, duration, warmup, queue))
+        loader = multiprocessing.Process(
+            target=load, args=(port, paths, rate, duration, warmup, queue)
+        )
         loader.start()
         samples, elapsed = queue.get(timeout=duration + warmup + 120)
         loader.join()
@@ -154,28 +188,45 @@ def run(bootstrap: str, rate: float, duration: float, connectors: int, warmup: f
         worker.wait(60)
         log.close()
     errors = sum(1 for _, _, status in samples if status != 200)
-    print(f"REST load: {connectors} connectors, target {rate:.0f} req/s for {duration:.0f} s "
-          f"(after {warmup:.0f} s warm-up), "
-          f"{LOAD_THREADS} client threads in a second process, loopback")
-    print(f"  achieved: {len(samples) / elapsed:.0f} req/s ({len(samples)} requests, {errors} non-200)")
-    groups = {"GET /connectors?expand=status": [l for p, l, _ in samples if p.startswith("/connectors?")],
-              "GET /connectors/{c}/status": [l for p, l, _ in samples if p.endswith("/status")],
-              "all": [l for _, l, _ in samples]}
+    print(
+        f"REST load: {connectors} connectors, target {rate:.0f} req/s for {duration:.0f} s "
+        f"(after {warmup:.0f} s warm-up), "
+        f"{LOAD_THREADS} client threads in a second process, loopback"
+    )
+    print(
+        f"  achieved: {len(samples) / elapsed:.0f} req/s ({len(samples)} requests, {errors} non-200)"
+    )
+    groups = {
+        "GET /connectors?expand=status": [l for p, l, _ in samples if p.startswith("/connectors?")],
+        "GET /connectors/{c}/status": [l for p, l, _ in samples if p.endswith("/status")],
+        "all": [l for _, l, _ in samples],
+    }
     for label, latencies in groups.items():
-        print(f"  {label:<32} p50 {percentile(latencies, 50):6.2f} ms   p99 {percentile(latencies, 99):6.2f} ms"
-              f"   max {max(latencies):7.2f} ms")
+        print(
+            f"  {label:<32} p50 {percentile(latencies, 50):6.2f} ms   p99 {percentile(latencies, 99):6.2f} ms"
+            f"   max {max(latencies):7.2f} ms"
+        )
     p99 = percentile(groups["all"], 99)
-    print(f"  target p99 < 20 ms at {rate:.0f} req/s: {'met' if p99 < 20 else 'NOT met'} (p99 {p99:.2f} ms)")
+    print(
+        f"  target p99 < 20 ms at {rate:.0f} req/s: {'met' if p99 < 20 else 'NOT met'} (p99 {p99:.2f} ms)"
+    )
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--rate", type=float, default=500)
     parser.add_argument("--duration", type=float, default=20)
     parser.add_argument("--connectors", type=int, default=10)
-    parser.add_argument("--warmup", type=float, default=3, help="seconds of load sent first and not counted")
-    parser.add_argument("--bootstrap", default=os.environ.get("KCONNECT_BENCH_BOOTSTRAP"),
-                        help="use this Kafka instead of starting a throwaway one")
+    parser.add_argument(
+        "--warmup", type=float, default=3, help="seconds of load sent first and not counted"
+    )
+    parser.add_argument(
+        "--bootstrap",
+        default=os.environ.get("KCONNECT_BENCH_BOOTSTRAP"),
+        help="use this Kafka instead of starting a throwaway one",
+    )
     args = parser.parse_args()
     if args.bootstrap:
         run(args.bootstrap, args.rate, args.duration, args.connectors, args.warmup)

@@ -10,6 +10,7 @@ from typing import Any
 from kconnect.api.config import NO_DEFAULT_VALUE, CompositeValidator, ConfigDef, NonEmptyString
 from kconnect.api.records import ConnectRecord
 from kconnect.api.transform import Predicate
+
 from kconnect_builtins.transforms._util import (
     RegexValidator,
     compile_java_regex,

@@ -1,9 +1,9 @@
 """Command lines: ``connect-standalone``, ``connect-distributed`` and ``kconnect <subcommand>``.
 
-    connect-standalone worker.properties [connector1.properties connector2.json ...]
-    kconnect standalone worker.properties connector1.properties
-    kconnect quickstart
-    kconnect plugins
+connect-standalone worker.properties [connector1.properties connector2.json ...]
+kconnect standalone worker.properties connector1.properties
+kconnect quickstart
+kconnect plugins
 """
 
 from __future__ import annotations
@@ -51,7 +51,9 @@ def read_connector_file(path: str) -> dict[str, str]:
         except FileNotFoundError:
             raise ConfigException(f"Connector config file {path} does not exist") from None
         except orjson.JSONDecodeError as error:
-            raise ConfigException(f"Connector config file {path} is not valid JSON: {error}") from error
+            raise ConfigException(
+                f"Connector config file {path} is not valid JSON: {error}"
+            ) from error
         if isinstance(data, dict) and isinstance(data.get("config"), dict):
             config = dict(data["config"])
             if "name" in data:
@@ -85,14 +87,18 @@ def standalone_main(argv: Sequence[str] | None = None) -> int:
 
 def distributed_main(argv: Sequence[str] | None = None) -> int:
     """``connect-distributed worker.properties``"""
-    parser = argparse.ArgumentParser(prog="connect-distributed",
-                                     description="Run a distributed Kafka Connect worker (kconnect).")
+    parser = argparse.ArgumentParser(
+        prog="connect-distributed", description="Run a distributed Kafka Connect worker (kconnect)."
+    )
     parser.add_argument("worker_properties")
     parser.add_argument("--log-level", default=None)
     args = parser.parse_args(argv)
     configure_logging(args.log_level)
-    print("connect-distributed: distributed mode is not built yet in this version of kconnect; "
-          "use connect-standalone.", file=sys.stderr)
+    print(
+        "connect-distributed: distributed mode is not built yet in this version of kconnect; "
+        "use connect-standalone.",
+        file=sys.stderr,
+    )
     return EXIT_USAGE
 
 
@@ -115,22 +121,39 @@ def _plugins_main(args: argparse.Namespace) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """``kconnect <subcommand>``"""
-    parser = argparse.ArgumentParser(prog="kconnect", description="Kafka Connect, written in Python.")
+    parser = argparse.ArgumentParser(
+        prog="kconnect", description="Kafka Connect, written in Python."
+    )
     parser.add_argument("--version", action="version", version=f"kconnect {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
-    standalone = sub.add_parser("standalone", help="run a standalone worker (as connect-standalone)")
+    standalone = sub.add_parser(
+        "standalone", help="run a standalone worker (as connect-standalone)"
+    )
     standalone.add_argument("worker_properties")
     standalone.add_argument("connector_configs", nargs="*")
     standalone.add_argument("--log-level", default=None)
-    distributed = sub.add_parser("distributed", help="run a distributed worker (as connect-distributed)")
+    distributed = sub.add_parser(
+        "distributed", help="run a distributed worker (as connect-distributed)"
+    )
     distributed.add_argument("worker_properties")
     distributed.add_argument("--log-level", default=None)
-    quickstart = sub.add_parser("quickstart", help="start a throwaway Kafka and copy a file through a topic")
-    quickstart.add_argument("--lines", type=int, default=1000, help="lines in the sample input file")
-    quickstart.add_argument("--input", default=None, help="copy this file instead of a generated one")
-    quickstart.add_argument("--exit-when-done", action="store_true",
-                            help="stop once every line arrived (for scripts) instead of waiting for Ctrl-C")
-    quickstart.add_argument("--port", type=int, default=8083, help="REST port (default 8083; 0 picks a free one)")
+    quickstart = sub.add_parser(
+        "quickstart", help="start a throwaway Kafka and copy a file through a topic"
+    )
+    quickstart.add_argument(
+        "--lines", type=int, default=1000, help="lines in the sample input file"
+    )
+    quickstart.add_argument(
+        "--input", default=None, help="copy this file instead of a generated one"
+    )
+    quickstart.add_argument(
+        "--exit-when-done",
+        action="store_true",
+        help="stop once every line arrived (for scripts) instead of waiting for Ctrl-C",
+    )
+    quickstart.add_argument(
+        "--port", type=int, default=8083, help="REST port (default 8083; 0 picks a free one)"
+    )
     quickstart.add_argument("--log-level", default="WARNING")
     sub.add_parser("plugins", help="list the installed plugins and the broken ones")
     args = parser.parse_args(argv)
@@ -140,13 +163,19 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         return run_standalone(args.worker_properties, args.connector_configs)
     if args.command == "distributed":
-        return distributed_main([args.worker_properties] + (["--log-level", args.log_level] if args.log_level else []))
+        return distributed_main(
+            [args.worker_properties] + (["--log-level", args.log_level] if args.log_level else [])
+        )
     if args.command == "quickstart":
         configure_logging(args.log_level)
         from kconnect.quickstart import run_quickstart
 
-        return run_quickstart(lines=args.lines, input_file=args.input, exit_when_done=args.exit_when_done,
-                              port=args.port)
+        return run_quickstart(
+            lines=args.lines,
+            input_file=args.input,
+            exit_when_done=args.exit_when_done,
+            port=args.port,
+        )
     if args.command == "plugins":
         configure_logging("WARNING")
         return _plugins_main(args)

@@ -119,7 +119,13 @@ class PluginRegistry:
     def _load_group(self, kind: str, group: str) -> None:
         def on_failure(_manager: Any, entry_point: Any, error: BaseException) -> None:
             message = f"{type(error).__name__}: {error}"
-            log.error("Could not load %s plugin %r (%s): %s", kind, entry_point.name, entry_point.value, message)
+            log.error(
+                "Could not load %s plugin %r (%s): %s",
+                kind,
+                entry_point.name,
+                entry_point.value,
+                message,
+            )
             self.broken.append(BrokenPlugin(kind, entry_point.name, entry_point.value, message))
 
         manager = ExtensionManager(
@@ -191,7 +197,12 @@ class PluginRegistry:
 
 def _exact_names(d: PluginDescriptor) -> list[str]:
     cls = d.plugin_class
-    return [d.entry_point, d.class_name, f"{cls.__module__}:{cls.__qualname__}", *d.java_class_names]
+    return [
+        d.entry_point,
+        d.class_name,
+        f"{cls.__module__}:{cls.__qualname__}",
+        *d.java_class_names,
+    ]
 
 
 def _short_names(kind: str, d: PluginDescriptor) -> set[str]:

@@ -18,7 +18,9 @@ def read_properties(path: str) -> dict[str, str]:
     except OSError as error:
         raise ConfigException(f"Could not read properties file {path}: {error.strerror}") from error
     if b"\x00" in raw:
-        raise ConfigException(f"Properties file {path} is malformed: it contains NUL bytes (is it a binary file?)")
+        raise ConfigException(
+            f"Properties file {path} is malformed: it contains NUL bytes (is it a binary file?)"
+        )
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:

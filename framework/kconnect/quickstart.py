@@ -36,7 +36,9 @@ def _port_free(port: int) -> bool:
             return False
 
 
-def write_quickstart_files(workdir: Path, bootstrap: str, input_file: Path, port: int) -> tuple[Path, Path, Path, Path]:
+def write_quickstart_files(
+    workdir: Path, bootstrap: str, input_file: Path, port: int
+) -> tuple[Path, Path, Path, Path]:
     """Worker and connector files in the same shape as Apache Kafka's config/ samples."""
     output = workdir / "test.sink.txt"
     worker = workdir / "connect-standalone.properties"
@@ -77,8 +79,9 @@ def _count_lines(path: Path) -> int:
         return 0
 
 
-def run_quickstart(lines: int = 1000, input_file: str | None = None, exit_when_done: bool = False,
-                   port: int = 8083) -> int:
+def run_quickstart(
+    lines: int = 1000, input_file: str | None = None, exit_when_done: bool = False, port: int = 8083
+) -> int:
     from kconnect.testing import KafkaCluster, KafkaSetupError
 
     workdir = Path(tempfile.mkdtemp(prefix="kconnect-quickstart-"))
@@ -112,25 +115,41 @@ def run_quickstart(lines: int = 1000, input_file: str | None = None, exit_when_d
                 print(f"Port {port} is taken; using a free one.")
                 port = 0
             rest_port = port or _free_port()
-            worker, source, sink, output = write_quickstart_files(workdir, cluster.bootstrap_servers, source_file,
-                                                                  rest_port)
+            worker, source, sink, output = write_quickstart_files(
+                workdir, cluster.bootstrap_servers, source_file, rest_port
+            )
             print(f"Kafka is up at {cluster.bootstrap_servers}")
             print("Starting: connect-standalone", worker.name, source.name, sink.name)
             log_path = workdir / "connect.log"
             with open(log_path, "wb") as log_file:
                 worker_process = subprocess.Popen(
-                    [sys.executable, "-m", "kconnect.cli", "standalone", str(worker), str(source), str(sink)],
-                    stdout=log_file, stderr=subprocess.STDOUT, start_new_session=True,
+                    [
+                        sys.executable,
+                        "-m",
+                        "kconnect.cli",
+                        "standalone",
+                        str(worker),
+                        str(source),
+                        str(sink),
+                    ],
+                    stdout=log_file,
+                    stderr=subprocess.STDOUT,
+                    start_new_session=True,
                 )
-            print(f"REST API: http://127.0.0.1:{rest_port}/connectors  (try: curl "
-                  f"http://127.0.0.1:{rest_port}/connectors?expand=status)")
+            print(
+                f"REST API: http://127.0.0.1:{rest_port}/connectors  (try: curl "
+                f"http://127.0.0.1:{rest_port}/connectors?expand=status)"
+            )
             print(f"Copying {expected} lines: {source_file} -> topic {TOPIC} -> {output}")
             print("Press Ctrl-C to stop and clean up.\n", flush=True)
             shown = 0
             done_reported = False
             while not interrupted:
                 if worker_process.poll() is not None:
-                    print(f"The worker exited with code {worker_process.returncode}; its log:", file=sys.stderr)
+                    print(
+                        f"The worker exited with code {worker_process.returncode}; its log:",
+                        file=sys.stderr,
+                    )
                     print(log_path.read_text()[-4000:], file=sys.stderr)
                     return 1
                 shown = _show_new_lines(output, shown)
@@ -144,8 +163,11 @@ def run_quickstart(lines: int = 1000, input_file: str | None = None, exit_when_d
                     done_reported = True
                     if exit_when_done:
                         break
-                    print("The worker keeps running: append lines to the input file to see them "
-                          "copied, or press Ctrl-C to stop.", flush=True)
+                    print(
+                        "The worker keeps running: append lines to the input file to see them "
+                        "copied, or press Ctrl-C to stop.",
+                        flush=True,
+                    )
                     expected = 10**18
                 time.sleep(0.5)
             return 0

@@ -12,8 +12,21 @@ import tempfile
 def test_quickstart_copies_the_sample_file_and_cleans_up():
     before = set(glob.glob(f"{tempfile.gettempdir()}/kconnect-quickstart-*"))
     result = subprocess.run(
-        [sys.executable, "-m", "kconnect.cli", "quickstart", "--lines", "2000", "--exit-when-done", "--port", "0"],
-        capture_output=True, text=True, timeout=300, check=False,
+        [
+            sys.executable,
+            "-m",
+            "kconnect.cli",
+            "quickstart",
+            "--lines",
+            "2000",
+            "--exit-when-done",
+            "--port",
+            "0",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
     )
     output = result.stdout + result.stderr
     assert result.returncode == 0, output

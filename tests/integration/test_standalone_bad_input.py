@@ -171,13 +171,22 @@ def test_sink_started_before_its_topic_exists_waits_for_it(tmp_path, kafka_clust
 
     with running_herder(_worker_props(kafka_cluster.bootstrap_servers, tmp_path)) as herder:
         output = tmp_path / "early.txt"
-        herder.put_connector_config("early-sink", {
-            "connector.class": "FileStreamSink", "file": str(output), "topics": unique_topic,
-        }, allow_replace=False)
+        herder.put_connector_config(
+            "early-sink",
+            {
+                "connector.class": "FileStreamSink",
+                "file": str(output),
+                "topics": unique_topic,
+            },
+            allow_replace=False,
+        )
         time.sleep(2)  # long enough for the consumer to see that the topic is missing
         assert herder.connector_status("early-sink")["tasks"][0]["state"] == "RUNNING"
         producer = Producer({"bootstrap.servers": kafka_cluster.bootstrap_servers})
         producer.produce(unique_topic, b"finally here")
         producer.flush(10)
-        wait_until(lambda: output.exists() and output.read_text() == "finally here\n", timeout=60,
-                   what="the record in the file")
+        wait_until(
+            lambda: output.exists() and output.read_text() == "finally here\n",
+            timeout=60,
+            what="the record in the file",
+        )

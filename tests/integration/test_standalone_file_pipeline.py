@@ -8,7 +8,6 @@ from pathlib import Path
 import orjson
 import pytest
 from confluent_kafka import Consumer
-
 from kconnect.testing.standalone_worker import StandaloneWorker, free_port
 
 LINES = 100_000
@@ -65,8 +64,14 @@ def line_count(path: Path) -> int:
 
 
 def read_topic(bootstrap: str, topic: str, expected: int, timeout_s: float = 60) -> list:
-    consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": f"check-{topic}",
-                         "auto.offset.reset": "earliest", "enable.auto.commit": False})
+    consumer = Consumer(
+        {
+            "bootstrap.servers": bootstrap,
+            "group.id": f"check-{topic}",
+            "auto.offset.reset": "earliest",
+            "enable.auto.commit": False,
+        }
+    )
     consumer.subscribe([topic])
     messages = []
     import time
@@ -91,18 +96,25 @@ def expected_value(line: str, converter: str) -> bytes:
 
 
 @pytest.mark.parametrize("converter", ["string", "json-schemas", "json-no-schemas"])
-def test_copies_a_file_through_a_topic_identically(tmp_path, kafka_cluster, unique_topic, converter):
+def test_copies_a_file_through_a_topic_identically(
+    tmp_path, kafka_cluster, unique_topic, converter
+):
     lines = sample_lines(LINES)
     source_file = tmp_path / "test.txt"
     source_file.write_text("".join(line + "\n" for line in lines), encoding="utf-8")
     output = tmp_path / "test.sink.txt"
     port = free_port()
     worker_text = KAFKA_SAMPLE_WORKER.format(
-        bootstrap=kafka_cluster.bootstrap_servers, schemas="true" if converter == "json-schemas" else "false",
-        offsets=tmp_path / "connect.offsets", port=port)
+        bootstrap=kafka_cluster.bootstrap_servers,
+        schemas="true" if converter == "json-schemas" else "false",
+        offsets=tmp_path / "connect.offsets",
+        port=port,
+    )
     if converter == "string":
-        worker_text = worker_text.replace("org.apache.kafka.connect.json.JsonConverter",
-                                          "org.apache.kafka.connect.storage.StringConverter")
+        worker_text = worker_text.replace(
+            "org.apache.kafka.connect.json.JsonConverter",
+            "org.apache.kafka.connect.storage.StringConverter",
+        )
     worker_file = tmp_path / "connect-standalone.properties"
     worker_file.write_text(worker_text)
     source = tmp_path / "connect-file-source.properties"
@@ -111,13 +123,20 @@ def test_copies_a_file_through_a_topic_identically(tmp_path, kafka_cluster, uniq
     sink.write_text(KAFKA_SAMPLE_SINK.format(file=output, topic=unique_topic))
 
     with StandaloneWorker(tmp_path, worker_file, [source, sink], rest_port=port) as worker:
-        worker.wait_for(lambda: line_count(output) >= LINES, timeout_s=240, what=f"{LINES} lines in the output")
+        worker.wait_for(
+            lambda: line_count(output) >= LINES, timeout_s=240, what=f"{LINES} lines in the output"
+        )
     assert output.read_text(encoding="utf-8").splitlines() == lines
 
     messages = read_topic(kafka_cluster.bootstrap_servers, unique_topic, LINES)
     assert len(messages) == LINES
-    assert [m.value() for m in messages[:1000]] == [expected_value(line, converter) for line in lines[:1000]]
-    assert all(m.value() == expected_value(line, converter) for m, line in zip(messages, lines, strict=True))
+    assert [m.value() for m in messages[:1000]] == [
+        expected_value(line, converter) for line in lines[:1000]
+    ]
+    assert all(
+        m.value() == expected_value(line, converter)
+        for m, line in zip(messages, lines, strict=True)
+    )
     # FileStreamSource records have no key; every converter writes a null key as null.
     assert all(m.key() is None for m in messages[:100])
 
@@ -139,15 +158,27 @@ def test_sigkill_mid_stream_then_restart_loses_no_line(tmp_path, kafka_cluster, 
         "consumer.session.timeout.ms": 6000,
     }
     connectors = [
-        {"name": "src", "connector.class": "FileStreamSource", "file": source_file, "topic": unique_topic,
-         "batch.size": 500},
-        {"name": "snk", "connector.class": "FileStreamSink", "file": output, "topics": unique_topic},
+        {
+            "name": "src",
+            "connector.class": "FileStreamSource",
+            "file": source_file,
+            "topic": unique_topic,
+            "batch.size": 500,
+        },
+        {
+            "name": "snk",
+            "connector.class": "FileStreamSink",
+            "file": output,
+            "topics": unique_topic,
+        },
     ]
     first = StandaloneWorker(tmp_path, worker_props, connectors, name="first").start()
     first.wait_for(lambda: line_count(output) >= 20_000, what="the copy to be under way")
     first.kill()
     copied_before_kill = line_count(output)
-    assert copied_before_kill < count, "the pipeline finished before the kill; the test proves nothing"
+    assert copied_before_kill < count, (
+        "the pipeline finished before the kill; the test proves nothing"
+    )
 
     with StandaloneWorker(tmp_path, worker_props, connectors, name="second") as second:
         second.wait_for(lambda: _distinct_lines(output) >= count, timeout_s=240, what="every line")
@@ -176,20 +207,34 @@ def test_sigterm_then_restart_gives_no_duplicates(tmp_path, kafka_cluster, uniqu
         "offset.flush.interval.ms": 60000,  # only the shutdown commit can save the position
     }
     connectors = [
-        {"name": "src", "connector.class": "FileStreamSource", "file": source_file, "topic": unique_topic,
-         "batch.size": 500},
-        {"name": "snk", "connector.class": "FileStreamSink", "file": output, "topics": unique_topic},
+        {
+            "name": "src",
+            "connector.class": "FileStreamSource",
+            "file": source_file,
+            "topic": unique_topic,
+            "batch.size": 500,
+        },
+        {
+            "name": "snk",
+            "connector.class": "FileStreamSink",
+            "file": output,
+            "topics": unique_topic,
+        },
     ]
     first = StandaloneWorker(tmp_path, worker_props, connectors, name="first").start()
     first.wait_for(lambda: line_count(output) >= 10_000, what="the copy to be under way")
     assert first.stop() == 0
-    assert line_count(output) < count, "the pipeline finished before SIGTERM; the test proves nothing"
+    assert line_count(output) < count, (
+        "the pipeline finished before SIGTERM; the test proves nothing"
+    )
 
     more = [f"after restart {i}" for i in range(1000)]
     with open(source_file, "a") as f:
         f.write("".join(line + "\n" for line in more))
     with StandaloneWorker(tmp_path, worker_props, connectors, name="second") as second:
-        second.wait_for(lambda: line_count(output) >= count + len(more), timeout_s=240, what="every line")
+        second.wait_for(
+            lambda: line_count(output) >= count + len(more), timeout_s=240, what="every line"
+        )
     assert output.read_text().splitlines() == lines + more
 
 
@@ -218,4 +263,3 @@ def _contiguous_runs(positions: list[int]) -> int:
             runs += 1
         previous = position
     return runs
-

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-
 from kconnect.api.connector import SinkConnector, SourceConnector
 from kconnect.plugins import PluginNotFoundError, PluginRegistry, registry
 
@@ -13,13 +12,16 @@ def plugins() -> PluginRegistry:
     return registry()
 
 
-@pytest.mark.parametrize("name", [
-    "FileStreamSource",
-    "FileStreamSourceConnector",
-    "org.apache.kafka.connect.file.FileStreamSourceConnector",
-    "kconnect_builtins.file.source.FileStreamSourceConnector",
-    "kconnect_builtins.file.source:FileStreamSourceConnector",
-])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "FileStreamSource",
+        "FileStreamSourceConnector",
+        "org.apache.kafka.connect.file.FileStreamSourceConnector",
+        "kconnect_builtins.file.source.FileStreamSourceConnector",
+        "kconnect_builtins.file.source:FileStreamSourceConnector",
+    ],
+)
 def test_a_connector_is_found_by_each_of_its_names(plugins, name):
     cls = plugins.find("connector", name)
     assert cls.__name__ == "FileStreamSourceConnector"
@@ -30,13 +32,16 @@ def test_sink_connector_by_kafka_short_alias(plugins):
     assert issubclass(plugins.find("connector", "FileStreamSink"), SinkConnector)
 
 
-@pytest.mark.parametrize("name,expected", [
-    ("org.apache.kafka.connect.json.JsonConverter", "JsonConverter"),
-    ("org.apache.kafka.connect.storage.StringConverter", "StringConverter"),
-    ("JsonConverter", "JsonConverter"),
-    ("Json", "JsonConverter"),
-    ("org.apache.kafka.connect.converters.ByteArrayConverter", "ByteArrayConverter"),
-])
+@pytest.mark.parametrize(
+    "name,expected",
+    [
+        ("org.apache.kafka.connect.json.JsonConverter", "JsonConverter"),
+        ("org.apache.kafka.connect.storage.StringConverter", "StringConverter"),
+        ("JsonConverter", "JsonConverter"),
+        ("Json", "JsonConverter"),
+        ("org.apache.kafka.connect.converters.ByteArrayConverter", "ByteArrayConverter"),
+    ],
+)
 def test_converters_by_java_and_short_names(plugins, name, expected):
     assert plugins.find("converter", name).__name__ == expected
 
@@ -65,8 +70,11 @@ def test_a_plugin_that_fails_to_import_is_listed_as_broken_and_others_load(monke
 
     import stevedore
 
-    good = EntryPoint("FileStreamSource", "kconnect_builtins.file.source:FileStreamSourceConnector",
-                      "kconnect.test_broken")
+    good = EntryPoint(
+        "FileStreamSource",
+        "kconnect_builtins.file.source:FileStreamSourceConnector",
+        "kconnect.test_broken",
+    )
     bad = EntryPoint("Broken", "no_such_module_anywhere:Thing", "kconnect.test_broken")
 
     original = stevedore.ExtensionManager.list_entry_points
@@ -79,7 +87,9 @@ def test_a_plugin_that_fails_to_import_is_listed_as_broken_and_others_load(monke
     monkeypatch.setattr(stevedore.ExtensionManager, "list_entry_points", fake_list)
     reg = PluginRegistry({"connector": "kconnect.test_broken"})
     assert [d.entry_point for d in reg.plugins("connector")] == ["FileStreamSource"]
-    assert [(b.entry_point, b.target) for b in reg.broken] == [("Broken", "no_such_module_anywhere:Thing")]
+    assert [(b.entry_point, b.target) for b in reg.broken] == [
+        ("Broken", "no_such_module_anywhere:Thing")
+    ]
     assert "No module named 'no_such_module_anywhere'" in reg.broken[0].error
     with pytest.raises(PluginNotFoundError) as error:
         reg.find("connector", "Broken")
@@ -94,7 +104,10 @@ def test_short_names_shared_by_two_plugins_are_not_aliases(plugins):
     # Cast$Key and Flatten$Key are both "Key" in Java; "Key" must not pick one at random.
     with pytest.raises(PluginNotFoundError):
         plugins.find("transform", "Key")
-    assert plugins.find("transform", "org.apache.kafka.connect.transforms.Cast$Key").__qualname__ == "Cast.Key"
+    assert (
+        plugins.find("transform", "org.apache.kafka.connect.transforms.Cast$Key").__qualname__
+        == "Cast.Key"
+    )
 
 
 def test_standard_library_modules_are_never_imported_by_name(plugins):

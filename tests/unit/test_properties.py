@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-
 from kconnect.api.errors import ConfigException
 from kconnect.properties import read_properties
 

@@ -23,7 +23,11 @@ FILE_CONFIG = "file"
 # Unlike Apache Kafka 3.x (where a missing "file" silently means stdout), the key is required,
 # as in the Kafka Connect REST examples users learn from; an empty value selects stdout.
 CONFIG_DEF = ConfigDef().define(
-    FILE_CONFIG, ConfigDef.Type.STRING, ConfigDef.NO_DEFAULT_VALUE, None, ConfigDef.Importance.HIGH,
+    FILE_CONFIG,
+    ConfigDef.Type.STRING,
+    ConfigDef.NO_DEFAULT_VALUE,
+    None,
+    ConfigDef.Importance.HIGH,
     "Destination filename. If empty, the standard output will be used",
 )
 
@@ -53,7 +57,9 @@ class FileStreamSinkConnector(SinkConnector):
     def config(self) -> ConfigDef:
         return CONFIG_DEF
 
-    def alter_offsets(self, connector_config: Mapping[str, str], offsets: Mapping[Any, int | None]) -> bool:
+    def alter_offsets(
+        self, connector_config: Mapping[str, str], offsets: Mapping[Any, int | None]
+    ) -> bool:
         # Nothing in the file depends on offsets: any change is fine.
         return True
 
@@ -71,9 +77,15 @@ def java_string(value: Any) -> str:
     if isinstance(value, (list, tuple)):
         return "[" + ", ".join(java_string(v) for v in value) + "]"
     if isinstance(value, Struct):
-        return "Struct{" + ",".join(
-            f"{f.name}={java_string(value.get(f))}" for f in value.schema.fields if value.get(f) is not None
-        ) + "}"
+        return (
+            "Struct{"
+            + ",".join(
+                f"{f.name}={java_string(value.get(f))}"
+                for f in value.schema.fields
+                if value.get(f) is not None
+            )
+            + "}"
+        )
     return str(value)
 
 
@@ -106,13 +118,17 @@ class FileStreamSinkTask(SinkTask):
             # One join and one write per batch (records are many, batches few).
             write("\n".join(values) + "\n")
         except OSError as error:
-            raise ConnectException(f"Could not write to {self.filename or 'stdout'}: {error}") from error
+            raise ConnectException(
+                f"Could not write to {self.filename or 'stdout'}: {error}"
+            ) from error
 
     def flush(self, current_offsets: Mapping[TopicPartition, int]) -> None:
         try:
             self.stream.flush()
         except OSError as error:
-            raise ConnectException(f"Could not flush {self.filename or 'stdout'}: {error}") from error
+            raise ConnectException(
+                f"Could not flush {self.filename or 'stdout'}: {error}"
+            ) from error
 
     def stop(self) -> None:
         if self.filename is not None and not self.stream.closed:

@@ -11,8 +11,8 @@ import os
 import sys
 import threading
 import time
-from itertools import accumulate
 from collections.abc import Mapping
+from itertools import accumulate
 from typing import IO, Any
 
 from kconnect import __version__
@@ -34,12 +34,30 @@ POSITION_FIELD = "position"
 
 CONFIG_DEF = (
     ConfigDef()
-    .define(FILE_CONFIG, ConfigDef.Type.STRING, None, None, ConfigDef.Importance.HIGH,
-            "Source filename. If not specified, the standard input will be used")
-    .define(TOPIC_CONFIG, ConfigDef.Type.STRING, ConfigDef.NO_DEFAULT_VALUE, NonEmptyString(),
-            ConfigDef.Importance.HIGH, "The topic to publish data to")
-    .define(TASK_BATCH_SIZE_CONFIG, ConfigDef.Type.INT, DEFAULT_TASK_BATCH_SIZE, Range.at_least(1),
-            ConfigDef.Importance.LOW, "The maximum number of records the source task can read from the file each time it is polled")
+    .define(
+        FILE_CONFIG,
+        ConfigDef.Type.STRING,
+        None,
+        None,
+        ConfigDef.Importance.HIGH,
+        "Source filename. If not specified, the standard input will be used",
+    )
+    .define(
+        TOPIC_CONFIG,
+        ConfigDef.Type.STRING,
+        ConfigDef.NO_DEFAULT_VALUE,
+        NonEmptyString(),
+        ConfigDef.Importance.HIGH,
+        "The topic to publish data to",
+    )
+    .define(
+        TASK_BATCH_SIZE_CONFIG,
+        ConfigDef.Type.INT,
+        DEFAULT_TASK_BATCH_SIZE,
+        Range.at_least(1),
+        ConfigDef.Importance.LOW,
+        "The maximum number of records the source task can read from the file each time it is polled",
+    )
 )
 
 
@@ -74,7 +92,9 @@ class FileStreamSourceConnector(SourceConnector):
         # Positions in a file are stable, so writes can be made exactly once.
         return ExactlyOnceSupport.SUPPORTED
 
-    def alter_offsets(self, connector_config: Mapping[str, str], offsets: Mapping[Any, Any]) -> bool:
+    def alter_offsets(
+        self, connector_config: Mapping[str, str], offsets: Mapping[Any, Any]
+    ) -> bool:
         """Accept only ``{"filename": …}`` partitions with a non-negative integer position."""
         for partition, offset in offsets.items():
             partition_dict = dict(partition) if not isinstance(partition, dict) else partition
@@ -121,12 +141,16 @@ class FileStreamSourceTask(SourceTask):
             stream = open(self.filename, "rb")
         except FileNotFoundError:
             if not self._missing_warned:
-                log.warning("Couldn't find file %s for FileStreamSourceTask, sleeping to wait for it to be created",
-                            self.filename)
+                log.warning(
+                    "Couldn't find file %s for FileStreamSourceTask, sleeping to wait for it to be created",
+                    self.filename,
+                )
                 self._missing_warned = True
             return False
         except OSError as error:
-            raise ConnectException(f"Error while trying to open file {self.filename}: {error}") from error
+            raise ConnectException(
+                f"Error while trying to open file {self.filename}: {error}"
+            ) from error
         stored = self.context.offset_storage_reader().offset(self.partition)  # type: ignore[arg-type]
         if stored is not None:
             position = stored.get(POSITION_FIELD)
@@ -184,18 +208,26 @@ class FileStreamSourceTask(SourceTask):
         schema = Schema.STRING_SCHEMA
         now = int(time.time() * 1000)
         if partition is None:  # stdin: nothing to resume from
-            return [SourceRecord(None, None, topic, None, None, None, schema, text, now) for text in texts]
+            return [
+                SourceRecord(None, None, topic, None, None, None, schema, text, now)
+                for text in texts
+            ]
         return [
-            SourceRecord(partition, {POSITION_FIELD: position}, topic, None, None, None, schema, text, now)
-            for text, position in zip(texts, positions[1:])
+            SourceRecord(
+                partition, {POSITION_FIELD: position}, topic, None, None, None, schema, text, now
+            )
+            for text, position in zip(texts, positions[1:], strict=True)
         ]
 
     def _check_file_still_there(self) -> None:
         # An open file stays readable after it is deleted; nothing read so far is lost. Say so
         # once, so the user knows why no more lines come.
         if self.filename and not os.path.exists(self.filename) and not self._gone_warned:
-            log.warning("File %s was removed while FileStreamSourceTask was reading it; every line read "
-                        "before was sent, and the task waits for the file to come back", self.filename)
+            log.warning(
+                "File %s was removed while FileStreamSourceTask was reading it; every line read "
+                "before was sent, and the task waits for the file to come back",
+                self.filename,
+            )
             self._gone_warned = True
         if self.filename and self._gone_warned and os.path.exists(self.filename):
             # The file came back: it is a new file, so start it from the beginning.

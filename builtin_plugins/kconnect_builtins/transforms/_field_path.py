@@ -8,6 +8,7 @@ from typing import Any
 from kconnect.api.config import CaseInsensitiveValidString, ConfigDef
 from kconnect.api.data import Field, Schema, Struct
 from kconnect.api.errors import ConfigException
+
 from kconnect_builtins.transforms._util import (
     config_error,
     require_map_or_null,

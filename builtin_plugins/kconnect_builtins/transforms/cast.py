@@ -25,6 +25,7 @@ from kconnect.api.data import (
 from kconnect.api.errors import ConfigException, DataException
 from kconnect.api.records import ConnectRecord
 from kconnect.api.transform import Transformation
+
 from kconnect_builtins.transforms._util import (
     EPOCH,
     MILLIS_PER_DAY,

@@ -8,6 +8,7 @@ from typing import Any
 from kconnect.api.config import NO_DEFAULT_VALUE, ConfigDef
 from kconnect.api.records import ConnectRecord, Headers
 from kconnect.api.transform import Transformation
+
 from kconnect_builtins.transforms._util import (
     TRANSFORMS_PACKAGE,
     NonEmptyListValidator,

@@ -8,6 +8,7 @@ from typing import Any
 from kconnect.api.config import ConfigDef
 from kconnect.api.records import ConnectRecord
 from kconnect.api.transform import Transformation
+
 from kconnect_builtins.transforms._util import TRANSFORMS_PACKAGE, plugin_version
 
 CONFIG_DEF = ConfigDef()

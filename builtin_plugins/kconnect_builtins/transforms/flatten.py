@@ -12,6 +12,7 @@ from kconnect.api.data import Schema, SchemaBuilder, Struct, Type
 from kconnect.api.errors import DataException
 from kconnect.api.records import ConnectRecord
 from kconnect.api.transform import Transformation
+
 from kconnect_builtins.transforms._util import (
     KeyOrValueTransformation,
     SchemaCache,

@@ -9,6 +9,7 @@ from kconnect.api.config import NO_DEFAULT_VALUE, ConfigDef
 from kconnect.api.data import Schema, SchemaBuilder, Struct
 from kconnect.api.records import ConnectRecord
 from kconnect.api.transform import Transformation
+
 from kconnect_builtins.transforms._util import (
     KeyOrValueTransformation,
     SchemaCache,

@@ -12,6 +12,7 @@ from kconnect.api.data import Date, Decimal, Schema, Time, Timestamp, Type
 from kconnect.api.errors import DataException
 from kconnect.api.records import ConnectRecord
 from kconnect.api.transform import Transformation
+
 from kconnect_builtins.transforms._util import (
     EPOCH,
     REPLACE_NULL_WITH_DEFAULT_CONFIG,

@@ -10,6 +10,7 @@ from typing import Any
 from kconnect.api.config import NO_DEFAULT_VALUE, ConfigDef
 from kconnect.api.records import ConnectRecord
 from kconnect.api.transform import Transformation
+
 from kconnect_builtins.transforms._util import (
     TRANSFORMS_PACKAGE,
     RegexValidator,

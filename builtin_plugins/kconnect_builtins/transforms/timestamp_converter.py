@@ -12,6 +12,7 @@ from kconnect.api.data import Date, Schema, SchemaBuilder, Time, Timestamp, Type
 from kconnect.api.errors import ConfigException, ConnectException, DataException
 from kconnect.api.records import ConnectRecord
 from kconnect.api.transform import Transformation
+
 from kconnect_builtins.transforms._datefmt import JavaDateFormat
 from kconnect_builtins.transforms._util import (
     EPOCH,

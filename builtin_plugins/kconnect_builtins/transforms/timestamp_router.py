@@ -9,6 +9,7 @@ from kconnect.api.config import ConfigDef
 from kconnect.api.errors import DataException
 from kconnect.api.records import ConnectRecord
 from kconnect.api.transform import Transformation
+
 from kconnect_builtins.transforms._datefmt import JavaDateFormat
 from kconnect_builtins.transforms._util import TRANSFORMS_PACKAGE, config_error, plugin_version
 

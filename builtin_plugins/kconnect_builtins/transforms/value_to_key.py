@@ -10,6 +10,7 @@ from kconnect.api.data import Schema, SchemaBuilder
 from kconnect.api.errors import DataException
 from kconnect.api.records import ConnectRecord
 from kconnect.api.transform import Transformation
+
 from kconnect_builtins.transforms._util import (
     REPLACE_NULL_WITH_DEFAULT_CONFIG,
     REPLACE_NULL_WITH_DEFAULT_DOC,

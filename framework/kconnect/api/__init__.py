@@ -43,7 +43,14 @@ from kconnect.api.errors import (
     NotFoundException,
     RetriableException,
 )
-from kconnect.api.records import ConnectRecord, Header, Headers, SinkRecord, SourceRecord, TimestampType
+from kconnect.api.records import (
+    ConnectRecord,
+    Header,
+    Headers,
+    SinkRecord,
+    SourceRecord,
+    TimestampType,
+)
 from kconnect.api.storage import OffsetStorageReader
 from kconnect.api.task import (
     ErrantRecordReporter,
@@ -57,4 +64,55 @@ from kconnect.api.task import (
 from kconnect.api.topic_partition import TopicPartition
 from kconnect.api.transform import Predicate, Transformation
 
-__all__ = [name for name in dir() if not name.startswith("_")]
+__all__ = [
+    "AbstractConfig",
+    "AlreadyExistsException",
+    "Config",
+    "ConfigData",
+    "ConfigDef",
+    "ConfigException",
+    "ConfigKey",
+    "ConfigProvider",
+    "ConfigValue",
+    "ConnectException",
+    "ConnectRecord",
+    "Connector",
+    "ConnectorContext",
+    "Converter",
+    "DataException",
+    "Date",
+    "Decimal",
+    "ErrantRecordReporter",
+    "Field",
+    "Header",
+    "HeaderConverter",
+    "Headers",
+    "NO_DEFAULT_VALUE",
+    "NotFoundException",
+    "OffsetStorageReader",
+    "Password",
+    "Predicate",
+    "RecordMetadata",
+    "RetriableException",
+    "Schema",
+    "SchemaAndValue",
+    "SchemaBuilder",
+    "SinkConnector",
+    "SinkConnectorContext",
+    "SinkRecord",
+    "SinkTask",
+    "SinkTaskContext",
+    "SourceConnector",
+    "SourceConnectorContext",
+    "SourceRecord",
+    "SourceTask",
+    "SourceTaskContext",
+    "Struct",
+    "Task",
+    "Time",
+    "Timestamp",
+    "TimestampType",
+    "TopicPartition",
+    "Transformation",
+    "Type",
+]

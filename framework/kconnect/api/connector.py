@@ -97,7 +97,9 @@ class SourceConnector(Connector):
 
     context: SourceConnectorContext
 
-    def exactly_once_support(self, connector_config: Mapping[str, str]) -> ExactlyOnceSupport | None:
+    def exactly_once_support(
+        self, connector_config: Mapping[str, str]
+    ) -> ExactlyOnceSupport | None:
         return None
 
     def can_define_transaction_boundaries(
@@ -123,7 +125,9 @@ class SinkConnector(Connector):
 
     context: SinkConnectorContext
 
-    def alter_offsets(self, connector_config: Mapping[str, str], offsets: Mapping[Any, int | None]) -> bool:
+    def alter_offsets(
+        self, connector_config: Mapping[str, str], offsets: Mapping[Any, int | None]
+    ) -> bool:
         return False
 
 

@@ -21,6 +21,7 @@ Logical values are Python's own: ``decimal.Decimal``, ``datetime.date``, ``datet
 
 from __future__ import annotations
 
+import builtins
 import datetime as _dt
 import decimal as _decimal
 import enum
@@ -63,7 +64,7 @@ class Field(NamedTuple):
     """One field of a STRUCT schema."""
 
     name: str
-    index: int
+    index: int  # type: ignore[assignment]  # Kafka's Field.index(); shadows tuple.index on purpose
     schema: Schema
 
 
@@ -128,7 +129,9 @@ class Schema:
         self.doc = doc
         self.parameters = dict(parameters) if parameters else None
         self._fields = list(fields) if fields is not None else None
-        self._fields_by_name = {f.name: f for f in self._fields} if self._fields is not None else None
+        self._fields_by_name = (
+            {f.name: f for f in self._fields} if self._fields is not None else None
+        )
         self.key_schema = key_schema
         self.value_schema = value_schema
         self._hash: int | None = None
@@ -296,7 +299,7 @@ class SchemaBuilder:
         return builder
 
     @classmethod
-    def from_schema(cls, schema: Schema, *, with_fields: bool = True) -> SchemaBuilder:
+    def from_schema(cls, schema: Schema, *, with_fields: builtins.bool = True) -> SchemaBuilder:
         """A builder holding everything ``schema`` has (its fields too unless told otherwise),
         to derive a changed copy from it."""
         builder = cls(schema.type)
@@ -317,7 +320,9 @@ class SchemaBuilder:
     def _set_once(self, attr: str, value: Any, what: str) -> SchemaBuilder:
         current = getattr(self, attr)
         if current is not None and current != value:
-            raise SchemaBuilderException(f"Invalid SchemaBuilder call: {what} has already been set.")
+            raise SchemaBuilderException(
+                f"Invalid SchemaBuilder call: {what} has already been set."
+            )
         setattr(self, attr, value)
         return self
 
@@ -361,7 +366,9 @@ class SchemaBuilder:
         if not name:
             raise SchemaBuilderException("fieldName cannot be null.")
         if name in self._fields:
-            raise SchemaBuilderException(f"Cannot create field because of field name duplication {name}")
+            raise SchemaBuilderException(
+                f"Cannot create field because of field name duplication {name}"
+            )
         self._fields[name] = Field(name, len(self._fields), schema)
         return self
 
@@ -472,7 +479,7 @@ SchemaAndValue.NULL = SchemaAndValue(None, None)  # type: ignore[attr-defined]
 # Logical types
 # --------------------------------------------------------------------------------------------
 _EPOCH_DATE = _dt.date(1970, 1, 1)
-_EPOCH = _dt.datetime(1970, 1, 1, tzinfo=_dt.timezone.utc)
+_EPOCH = _dt.datetime(1970, 1, 1, tzinfo=_dt.UTC)
 _MILLIS_PER_DAY = 86_400_000
 
 
@@ -485,9 +492,12 @@ class Decimal:
 
     @staticmethod
     def builder(scale: int) -> SchemaBuilder:
-        return SchemaBuilder.bytes().name(Decimal.LOGICAL_NAME).parameter(
-            Decimal.SCALE_FIELD, str(scale)
-        ).version(1)
+        return (
+            SchemaBuilder.bytes()
+            .name(Decimal.LOGICAL_NAME)
+            .parameter(Decimal.SCALE_FIELD, str(scale))
+            .version(1)
+        )
 
     @staticmethod
     def schema(scale: int) -> Schema:
@@ -595,7 +605,7 @@ class Timestamp:
     @staticmethod
     def from_logical(schema: Schema, value: _dt.datetime) -> int:
         if value.tzinfo is None:
-            value = value.replace(tzinfo=_dt.timezone.utc)
+            value = value.replace(tzinfo=_dt.UTC)
         delta = value - _EPOCH
         return (delta.days * 86_400 + delta.seconds) * 1000 + delta.microseconds // 1000
 

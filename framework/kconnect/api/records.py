@@ -133,9 +133,17 @@ class ConnectRecord:
 
     _UNSET: Any = object()
 
-    def new_record(self, topic: str | None = None, kafka_partition: Any = _UNSET, key_schema: Any = _UNSET,
-                   key: Any = _UNSET, value_schema: Any = _UNSET, value: Any = _UNSET,
-                   timestamp: Any = _UNSET, headers: Any = _UNSET) -> ConnectRecord:
+    def new_record(
+        self,
+        topic: str | None = None,
+        kafka_partition: Any = _UNSET,
+        key_schema: Any = _UNSET,
+        key: Any = _UNSET,
+        value_schema: Any = _UNSET,
+        value: Any = _UNSET,
+        timestamp: Any = _UNSET,
+        headers: Any = _UNSET,
+    ) -> ConnectRecord:
         """A copy of this record with the given attributes replaced (Kafka's newRecord).
         The copy's headers are a new list, so changing them leaves this record alone."""
         unset = ConnectRecord._UNSET
@@ -147,7 +155,9 @@ class ConnectRecord:
             value_schema=self.value_schema if value_schema is unset else value_schema,
             value=self.value if value is unset else value,
             timestamp=self.timestamp if timestamp is unset else timestamp,
-            headers=(self._headers.duplicate() if self._headers else None) if headers is unset else headers,
+            headers=(self._headers.duplicate() if self._headers else None)
+            if headers is unset
+            else headers,
         )
 
     def _copy_with(self, **kwargs: Any) -> ConnectRecord:
@@ -213,7 +223,9 @@ class SourceRecord(ConnectRecord):
         self.value_schema = value_schema
         self.value = value
         self.timestamp = timestamp
-        self._headers = headers if headers is None or isinstance(headers, Headers) else Headers(headers)
+        self._headers = (
+            headers if headers is None or isinstance(headers, Headers) else Headers(headers)
+        )
         self.source_partition = source_partition
         self.source_offset = source_offset
 
@@ -269,14 +281,18 @@ class SinkRecord(ConnectRecord):
         self.value_schema = value_schema
         self.value = value
         self.timestamp = timestamp
-        self._headers = headers if headers is None or isinstance(headers, Headers) else Headers(headers)
+        self._headers = (
+            headers if headers is None or isinstance(headers, Headers) else Headers(headers)
+        )
         self.kafka_offset = kafka_offset
         self.timestamp_type = timestamp_type
         self.original_topic = topic if original_topic is None else original_topic
         self.original_kafka_partition = (
             kafka_partition if original_kafka_partition is None else original_kafka_partition
         )
-        self.original_kafka_offset = kafka_offset if original_kafka_offset is None else original_kafka_offset
+        self.original_kafka_offset = (
+            kafka_offset if original_kafka_offset is None else original_kafka_offset
+        )
 
     def _copy_with(self, **kwargs: Any) -> SinkRecord:
         return SinkRecord(
@@ -288,7 +304,9 @@ class SinkRecord(ConnectRecord):
             kwargs["value"],
             self.kafka_offset,
             kwargs["timestamp"],
-            self.timestamp_type if kwargs["timestamp"] is not None else TimestampType.NO_TIMESTAMP_TYPE,
+            self.timestamp_type
+            if kwargs["timestamp"] is not None
+            else TimestampType.NO_TIMESTAMP_TYPE,
             kwargs["headers"],
             self.original_topic,
             self.original_kafka_partition,

@@ -128,7 +128,9 @@ class SinkTask(Task):
     def flush(self, current_offsets: Mapping[TopicPartition, int]) -> None:
         """Make everything put so far durable."""
 
-    def pre_commit(self, current_offsets: Mapping[TopicPartition, int]) -> Mapping[TopicPartition, int]:
+    def pre_commit(
+        self, current_offsets: Mapping[TopicPartition, int]
+    ) -> Mapping[TopicPartition, int]:
         """Offsets that are safe to commit (the offset of the next record to read). The default
         flushes and returns ``current_offsets``."""
         self.flush(current_offsets)

@@ -33,12 +33,16 @@ def _setting(worker_config: Any, key: str, default: Any) -> Any:
     return default if value is None else value
 
 
-def create_app(herder: Any, worker_config: Any = None, registry: PluginRegistry | None = None) -> falcon.App:
+def create_app(
+    herder: Any, worker_config: Any = None, registry: PluginRegistry | None = None
+) -> falcon.App:
     """The WSGI app. ``herder`` is a herder, or a :class:`HerderRef` filled in once it started."""
     ref = herder if isinstance(herder, HerderRef) else HerderRef(herder)
     if registry is None:
         registry = getattr(ref.peek(), "registry", None) or default_registry()
-    timeout_s = float(_setting(worker_config, "rest.request.timeout.ms", _DEFAULT_TIMEOUT_S * 1000)) / 1000
+    timeout_s = (
+        float(_setting(worker_config, "rest.request.timeout.ms", _DEFAULT_TIMEOUT_S * 1000)) / 1000
+    )
 
     middleware: list[Any] = []
     rules = parse_header_rules(str(_setting(worker_config, "response.http.headers.config", "")))
@@ -46,7 +50,11 @@ def create_app(herder: Any, worker_config: Any = None, registry: PluginRegistry 
         middleware.append(ResponseHeadersMiddleware(rules))
     allow_origin = str(_setting(worker_config, "access.control.allow.origin", ""))
     if allow_origin:
-        middleware.append(CorsMiddleware(allow_origin, str(_setting(worker_config, "access.control.allow.methods", ""))))
+        middleware.append(
+            CorsMiddleware(
+                allow_origin, str(_setting(worker_config, "access.control.allow.methods", ""))
+            )
+        )
 
     app = falcon.App(middleware=middleware)
     json_handler = falcon.media.JSONHandler(dumps=orjson.dumps, loads=orjson.loads)
@@ -73,17 +81,29 @@ def create_app(herder: Any, worker_config: Any = None, registry: PluginRegistry 
     app.add_route("/connectors/{connector}/resume", connectors.ConnectorResumeResource(ref))
     app.add_route("/connectors/{connector}/stop", connectors.ConnectorStopResource(ref))
     app.add_route("/connectors/{connector}/tasks", connectors.TasksResource(ref))
-    app.add_route("/connectors/{connector}/tasks/{task:int}/status", connectors.TaskStatusResource(ref))
-    app.add_route("/connectors/{connector}/tasks/{task:int}/restart", connectors.TaskRestartResource(ref))
-    app.add_route("/connectors/{connector}/topics", connectors.TopicsResource(ref, tracking, tracking_reset))
-    app.add_route("/connectors/{connector}/topics/reset",
-                  connectors.TopicsResetResource(ref, tracking, tracking_reset))
+    app.add_route(
+        "/connectors/{connector}/tasks/{task:int}/status", connectors.TaskStatusResource(ref)
+    )
+    app.add_route(
+        "/connectors/{connector}/tasks/{task:int}/restart", connectors.TaskRestartResource(ref)
+    )
+    app.add_route(
+        "/connectors/{connector}/topics", connectors.TopicsResource(ref, tracking, tracking_reset)
+    )
+    app.add_route(
+        "/connectors/{connector}/topics/reset",
+        connectors.TopicsResetResource(ref, tracking, tracking_reset),
+    )
     app.add_route("/connectors/{connector}/offsets", offsets.OffsetsResource(ref))
     app.add_route("/connector-plugins", connector_plugins.ConnectorPluginsResource(registry))
-    app.add_route("/connector-plugins/{plugin}/config",
-                  connector_plugins.ConnectorPluginConfigResource(registry, timeout_s))
-    app.add_route("/connector-plugins/{plugin}/config/validate",
-                  connector_plugins.ConnectorPluginValidateResource(ref))
+    app.add_route(
+        "/connector-plugins/{plugin}/config",
+        connector_plugins.ConnectorPluginConfigResource(registry, timeout_s),
+    )
+    app.add_route(
+        "/connector-plugins/{plugin}/config/validate",
+        connector_plugins.ConnectorPluginValidateResource(ref),
+    )
     app.add_route("/admin/loggers", loggers.LoggersResource(levels))
     app.add_route("/admin/loggers/{logger}", loggers.LoggerResource(levels))
 

@@ -56,11 +56,16 @@ def error_body(status: int, message: str | None) -> bytes:
     return orjson.dumps({"error_code": status, "message": message})
 
 
-def serialize_http_error(req: falcon.Request, resp: falcon.Response, error: falcon.HTTPError) -> None:
+def serialize_http_error(
+    req: falcon.Request, resp: falcon.Response, error: falcon.HTTPError
+) -> None:
     """Falcon's error serializer: always JSON, always Kafka's shape."""
     status = error.status_code
-    message = getattr(error, "message", None) or error.description or _DEFAULT_MESSAGES.get(
-        status, f"HTTP {status} {error.title}")
+    message = (
+        getattr(error, "message", None)
+        or error.description
+        or _DEFAULT_MESSAGES.get(status, f"HTTP {status} {error.title}")
+    )
     resp.content_type = falcon.MEDIA_JSON
     resp.data = error_body(status, message)
 
@@ -75,13 +80,16 @@ def _status_for(error: Exception) -> int:
     return 500
 
 
-def handle_connect_exception(req: falcon.Request, resp: falcon.Response, error: Exception,
-                             params: dict[str, Any]) -> None:
+def handle_connect_exception(
+    req: falcon.Request, resp: falcon.Response, error: Exception, params: dict[str, Any]
+) -> None:
     """Map a herder exception (or any unexpected one) onto a status code."""
     status = _status_for(error)
     if status == 500 and not isinstance(error, RequestTimeoutError):
         log.error("Uncaught exception in REST call to %s %s", req.method, req.path, exc_info=error)
-    message = str(error) if isinstance(error, ConnectException) else f"{type(error).__name__}: {error}"
+    message = (
+        str(error) if isinstance(error, ConnectException) else f"{type(error).__name__}: {error}"
+    )
     raise ConnectRestError(status, message)
 
 
@@ -93,7 +101,8 @@ def install(app: falcon.App) -> None:
     app.add_error_handler(falcon.MediaMalformedError, _malformed_media)
 
 
-def _malformed_media(req: falcon.Request, resp: falcon.Response, error: Exception,
-                     params: dict[str, Any]) -> None:
+def _malformed_media(
+    req: falcon.Request, resp: falcon.Response, error: Exception, params: dict[str, Any]
+) -> None:
     detail = getattr(error, "description", None) or str(error)
     raise ConnectRestError(400, f"Request body is not valid JSON: {detail}")

@@ -84,7 +84,9 @@ def string_map(value: Any, what: str) -> dict[str, Any]:
         elif isinstance(item, (int, float)):
             out[key] = str(item)
         else:
-            raise ConnectRestError(400, f"{what}: the value of {key!r} must be a string, not {type(item).__name__}")
+            raise ConnectRestError(
+                400, f"{what}: the value of {key!r} must be a string, not {type(item).__name__}"
+            )
     return out
 
 

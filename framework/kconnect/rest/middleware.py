@@ -27,7 +27,8 @@ def parse_header_rules(config: str) -> list[tuple[str, str, str]]:
         if action not in _ACTIONS or not sep or not name.strip():
             raise ConfigException(
                 f"Invalid format of header config '{raw.strip()}'. Expected: '[action] [header name]:[header value]'",
-                name="response.http.headers.config")
+                name="response.http.headers.config",
+            )
         rules.append((action, name.strip(), value.strip()))
     return rules
 
@@ -38,8 +39,9 @@ class ResponseHeadersMiddleware:
     def __init__(self, rules: list[tuple[str, str, str]]):
         self.rules = rules
 
-    def process_response(self, req: falcon.Request, resp: falcon.Response, resource: Any,
-                         req_succeeded: bool) -> None:
+    def process_response(
+        self, req: falcon.Request, resp: falcon.Response, resource: Any, req_succeeded: bool
+    ) -> None:
         for action, name, value in self.rules:
             if action.endswith("Date"):
                 # Jetty's *Date actions take milliseconds from now and write an HTTP date.
@@ -63,8 +65,9 @@ class CorsMiddleware:
     def _allowed(self, origin: str) -> bool:
         return "*" in self.origins or origin in self.origins
 
-    def process_response(self, req: falcon.Request, resp: falcon.Response, resource: Any,
-                         req_succeeded: bool) -> None:
+    def process_response(
+        self, req: falcon.Request, resp: falcon.Response, resource: Any, req_succeeded: bool
+    ) -> None:
         origin = req.get_header("Origin")
         if not origin or not self._allowed(origin):
             return

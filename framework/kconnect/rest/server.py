@@ -39,15 +39,19 @@ def listener_binds(worker_config: Any) -> tuple[list[str], str]:
     ``rest.port``. gunicorn serves one TLS setting for all its sockets, so HTTP and HTTPS
     listeners cannot be mixed."""
     originals = worker_config.originals()
-    if originals.get("listeners") is None and (originals.get("rest.port") or originals.get("rest.host.name")):
+    if originals.get("listeners") is None and (
+        originals.get("rest.port") or originals.get("rest.host.name")
+    ):
         host, port = worker_config.rest_host_port()
         return [f"{host or '0.0.0.0'}:{port}"], "http"
     binds, schemes = [], set()
     for listener in worker_config.get("listeners") or ["http://:8083"]:
         scheme, sep, rest = listener.strip().partition("://")
         if not sep or scheme.lower() not in ("http", "https"):
-            raise ConfigException(f"Invalid listener {listener!r}: expected http://host:port or https://host:port",
-                                  name="listeners")
+            raise ConfigException(
+                f"Invalid listener {listener!r}: expected http://host:port or https://host:port",
+                name="listeners",
+            )
         host, _, port = rest.rpartition(":")
         if not port.isdigit():
             raise ConfigException(f"Invalid listener {listener!r}: no port", name="listeners")
@@ -57,8 +61,10 @@ def listener_binds(worker_config: Any) -> tuple[list[str], str]:
         binds.append(f"{host}:{port}")
         schemes.add(scheme.lower())
     if len(schemes) > 1:
-        raise ConfigException("kconnect cannot serve http and https listeners at the same time; use one scheme",
-                              name="listeners")
+        raise ConfigException(
+            "kconnect cannot serve http and https listeners at the same time; use one scheme",
+            name="listeners",
+        )
     return binds, schemes.pop()
 
 
@@ -74,17 +80,23 @@ def ssl_options(worker_config: Any) -> dict[str, Any]:
 
     location = get("keystore.location")
     if not location:
-        raise ConfigException("An https listener needs listeners.https.ssl.keystore.location",
-                              name="listeners.https.ssl.keystore.location")
-    store_type = str(get("keystore.type") or ("PEM" if str(location).endswith(".pem") else "PKCS12")).upper()
+        raise ConfigException(
+            "An https listener needs listeners.https.ssl.keystore.location",
+            name="listeners.https.ssl.keystore.location",
+        )
+    store_type = str(
+        get("keystore.type") or ("PEM" if str(location).endswith(".pem") else "PKCS12")
+    ).upper()
     if store_type == "PKCS12":
         certfile = _pkcs12_to_pem(str(location), get("keystore.password"), get("key.password"))
         keyfile = certfile
     elif store_type == "PEM":
         certfile = keyfile = str(location)
     else:
-        raise ConfigException(f"Unsupported keystore type {store_type}: use PEM or PKCS12",
-                              name="listeners.https.ssl.keystore.type")
+        raise ConfigException(
+            f"Unsupported keystore type {store_type}: use PEM or PKCS12",
+            name="listeners.https.ssl.keystore.type",
+        )
     options: dict[str, Any] = {"certfile": certfile, "keyfile": keyfile}
     truststore = get("truststore.location")
     if truststore:
@@ -93,7 +105,8 @@ def ssl_options(worker_config: Any) -> dict[str, Any]:
     import ssl
 
     options["cert_reqs"] = {"required": ssl.CERT_REQUIRED, "requested": ssl.CERT_OPTIONAL}.get(
-        client_auth, ssl.CERT_NONE)
+        client_auth, ssl.CERT_NONE
+    )
     return options
 
 
@@ -173,7 +186,9 @@ class RestServerApplication(BaseApplication):
 
     # -- hooks (all run in the worker process) -------------------------------------------------
     def _post_worker_init(self, worker: Any) -> None:
-        threading.Thread(target=self._start_herder, args=(worker,), name="herder-startup", daemon=True).start()
+        threading.Thread(
+            target=self._start_herder, args=(worker,), name="herder-startup", daemon=True
+        ).start()
 
     def _start_herder(self, worker: Any) -> None:
         from kconnect.standalone import ConnectorStartError
@@ -190,12 +205,16 @@ class RestServerApplication(BaseApplication):
             self._fail_boot(worker, EXIT_BAD_CONFIG)
             return
         self.herder_ref.set(herder)
-        log.info("Kafka Connect started (pid %d); REST API on %s", os.getpid(), ", ".join(self.cfg.bind))
+        log.info(
+            "Kafka Connect started (pid %d); REST API on %s", os.getpid(), ", ".join(self.cfg.bind)
+        )
 
     def _fail_boot(self, worker: Any, code: int) -> None:
         self.exit_code.value = code
         self.herder_ref.startup_error = RuntimeError("startup failed")
-        worker.alive = False  # the gthread loop ends; worker_exit then leaves with the boot error code
+        worker.alive = (
+            False  # the gthread loop ends; worker_exit then leaves with the boot error code
+        )
 
     def _stop_herder(self) -> None:
         with self._stop_lock:

@@ -84,7 +84,9 @@ def to_librdkafka(java_props: Mapping[str, Any], client: str = "client") -> dict
                 out.setdefault("sasl.username", match.group(1))
                 out.setdefault("sasl.password", match.group(2))
             else:
-                log.warning("%s: cannot translate sasl.jaas.config for librdkafka; ignoring it", client)
+                log.warning(
+                    "%s: cannot translate sasl.jaas.config for librdkafka; ignoring it", client
+                )
             continue
         if key == "partition.assignment.strategy":
             value = _assignment_strategy(str(value))

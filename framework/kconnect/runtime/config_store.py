@@ -80,7 +80,10 @@ class ConnectorConfigStore:
             return
         payload: dict[str, Any] = {
             "connectors": {
-                name: {"config": config, "target_state": self._targets.get(name, TargetState.STARTED).value}
+                name: {
+                    "config": config,
+                    "target_state": self._targets.get(name, TargetState.STARTED).value,
+                }
                 for name, config in self._configs.items()
             }
         }

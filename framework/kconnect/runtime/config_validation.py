@@ -18,7 +18,9 @@ from kconnect.runtime.connector_config import definition_for
 from kconnect.runtime.plugin_calls import call_with_timeout
 
 
-def enriched_definition(base: ConfigDef, props: Mapping[str, Any], registry: PluginRegistry) -> ConfigDef:
+def enriched_definition(
+    base: ConfigDef, props: Mapping[str, Any], registry: PluginRegistry
+) -> ConfigDef:
     """``base`` plus the keys of the transforms and predicates ``props`` names. Replaced by the
     transforms module's richer version when it is installed (see transform_config)."""
     try:
@@ -47,7 +49,10 @@ def validate_connector_config(
         f"Connector {connector_class.__name__} config()", timeout_s, connector.config
     )
     connector_result: Config = call_with_timeout(
-        f"Connector {connector_class.__name__} validate()", timeout_s, connector.validate, dict(props)
+        f"Connector {connector_class.__name__} validate()",
+        timeout_s,
+        connector.validate,
+        dict(props),
     )
     return config_infos(
         f"{connector_class.__module__}.{connector_class.__qualname__}",
@@ -67,7 +72,9 @@ def error_messages(infos: Mapping[str, Any]) -> list[str]:
 def invalid_config_message(infos: Mapping[str, Any]) -> str:
     """Kafka's message for a create/update with an invalid config."""
     errors = error_messages(infos)
-    lines = [f"Connector configuration is invalid and contains the following {len(errors)} error(s):"]
+    lines = [
+        f"Connector configuration is invalid and contains the following {len(errors)} error(s):"
+    ]
     lines.extend(errors)
     lines.append(
         "You can also find the above list of errors at the endpoint "
@@ -99,8 +106,10 @@ def config_infos(name: str, parts: list[tuple[ConfigDef, list[ConfigValue]]]) ->
                 merged.extend(e for e in value.error_messages if e not in merged)
         for key_name, key in keys.items():
             if key_name not in entries:
-                entries[key_name] = {"definition": _definition_json(key, key_name),
-                                     "value": _value_json(ConfigValue(key_name))}
+                entries[key_name] = {
+                    "definition": _definition_json(key, key_name),
+                    "value": _value_json(ConfigValue(key_name)),
+                }
     configs = list(entries.values())
     error_count = sum(len(entry["value"]["errors"]) for entry in configs)
     return {"name": name, "error_count": error_count, "groups": groups, "configs": configs}
@@ -108,15 +117,27 @@ def config_infos(name: str, parts: list[tuple[ConfigDef, list[ConfigValue]]]) ->
 
 def _definition_json(key: ConfigKey | None, name: str) -> dict[str, Any]:
     if key is None:
-        return {"name": name, "type": "STRING", "required": False, "default_value": None,
-                "importance": "LOW", "documentation": "", "group": None, "width": "NONE",
-                "display_name": name, "dependents": [], "order": -1}
+        return {
+            "name": name,
+            "type": "STRING",
+            "required": False,
+            "default_value": None,
+            "importance": "LOW",
+            "documentation": "",
+            "group": None,
+            "width": "NONE",
+            "display_name": name,
+            "dependents": [],
+            "order": -1,
+        }
     has_default = key.has_default()
     return {
         "name": key.name,
         "type": key.type.name,
         "required": not has_default,
-        "default_value": ConfigDef.convert_to_string(key.default_value, key.type) if has_default else None,
+        "default_value": ConfigDef.convert_to_string(key.default_value, key.type)
+        if has_default
+        else None,
         "importance": key.importance.name,
         "documentation": key.documentation,
         "group": key.group,
@@ -130,7 +151,11 @@ def _definition_json(key: ConfigKey | None, name: str) -> dict[str, Any]:
 def _value_json(value: ConfigValue) -> dict[str, Any]:
     raw = value.value
     if raw is not None and not isinstance(raw, str):
-        raw = ConfigDef.convert_to_string(raw, None) if hasattr(ConfigDef, "convert_to_string") else str(raw)
+        raw = (
+            ConfigDef.convert_to_string(raw, None)
+            if hasattr(ConfigDef, "convert_to_string")
+            else str(raw)
+        )
     return {
         "name": value.name,
         "value": raw,

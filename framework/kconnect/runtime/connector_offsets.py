@@ -51,9 +51,11 @@ def modified_message(connector_result: bool, reset: bool) -> str:
     kind = "reset" if reset else "altered"
     if connector_result:
         return f"The offsets for this connector have been {kind} successfully"
-    return (f"The Connect framework-managed offsets for this connector have been {kind} successfully. "
-            f"However, if this connector manages offsets externally, they will need to be manually "
-            f"{kind} in the system that the connector uses.")
+    return (
+        f"The Connect framework-managed offsets for this connector have been {kind} successfully. "
+        f"However, if this connector manages offsets externally, they will need to be manually "
+        f"{kind} in the system that the connector uses."
+    )
 
 
 class ConnectorOffsets:
@@ -67,60 +69,90 @@ class ConnectorOffsets:
         """``{"offsets": [{"partition": …, "offset": …}]}``."""
         if self._is_sink(config):
             committed = self._sink_committed(name)
-            return {"offsets": [
-                {"partition": {KAFKA_TOPIC_KEY: tp.topic, KAFKA_PARTITION_KEY: tp.partition},
-                 "offset": {KAFKA_OFFSET_KEY: offset}}
-                for tp, offset in sorted(committed.items())
-            ]}
+            return {
+                "offsets": [
+                    {
+                        "partition": {KAFKA_TOPIC_KEY: tp.topic, KAFKA_PARTITION_KEY: tp.partition},
+                        "offset": {KAFKA_OFFSET_KEY: offset},
+                    }
+                    for tp, offset in sorted(committed.items())
+                ]
+            }
         reader = ConnectorOffsetReader(name, self.worker.offset_store)
         return {"offsets": [{"partition": p, "offset": o} for p, o in reader.all_partitions()]}
 
     # -- changing ------------------------------------------------------------------------------
     def alter(self, name: str, config: Mapping[str, str], entries: OffsetEntries) -> str:
         if not entries:
-            raise OffsetRequestError("Partitions / offsets need to be provided for an alter offsets request")
+            raise OffsetRequestError(
+                "Partitions / offsets need to be provided for an alter offsets request"
+            )
         if self._is_sink(config):
             return self._alter_sink(name, config, _parse_sink_offsets(entries), reset=False)
         return self._alter_source(name, config, _validate_source_offsets(entries), reset=False)
 
     def reset(self, name: str, config: Mapping[str, str]) -> str:
         if self._is_sink(config):
-            targets: dict[TopicPartition, int | None] = {tp: None for tp in self._sink_committed(name)}
+            targets: dict[TopicPartition, int | None] = {
+                tp: None for tp in self._sink_committed(name)
+            }
             return self._alter_sink(name, config, targets, reset=True)
         reader = ConnectorOffsetReader(name, self.worker.offset_store)
-        return self._alter_source(name, config, [(p, None) for p, _ in reader.all_partitions()], reset=True)
+        return self._alter_source(
+            name, config, [(p, None) for p, _ in reader.all_partitions()], reset=True
+        )
 
-    def _alter_source(self, name: str, config: Mapping[str, str],
-                      entries: list[tuple[dict[str, Any], dict[str, Any] | None]], reset: bool) -> str:
+    def _alter_source(
+        self,
+        name: str,
+        config: Mapping[str, str],
+        entries: list[tuple[dict[str, Any], dict[str, Any] | None]],
+        reset: bool,
+    ) -> str:
         connector = self._connector(config)
         assert isinstance(connector, SourceConnector)
         frozen = {freeze(p): o for p, o in entries}
         result = self._call(name, "alter_offsets", connector.alter_offsets, dict(config), frozen)
         if entries:
             self.worker.offset_store.set(
-                {serialize_key(name, p): serialize_value(o) for p, o in entries})
+                {serialize_key(name, p): serialize_value(o) for p, o in entries}
+            )
         return modified_message(bool(result), reset)
 
-    def _alter_sink(self, name: str, config: Mapping[str, str],
-                    targets: dict[TopicPartition, int | None], reset: bool) -> str:
+    def _alter_sink(
+        self,
+        name: str,
+        config: Mapping[str, str],
+        targets: dict[TopicPartition, int | None],
+        reset: bool,
+    ) -> str:
         connector = self._connector(config)
         assert isinstance(connector, SinkConnector)
-        result = self._call(name, "alter_offsets", connector.alter_offsets, dict(config), dict(targets))
+        result = self._call(
+            name, "alter_offsets", connector.alter_offsets, dict(config), dict(targets)
+        )
         group = consumer_group_id(name)
         admin = self._admin()
         if reset:
             self._delete_group(admin, group)
             return modified_message(bool(result), reset)
-        to_set = [KafkaTopicPartition(tp.topic, tp.partition, o) for tp, o in targets.items() if o is not None]
+        to_set = [
+            KafkaTopicPartition(tp.topic, tp.partition, o)
+            for tp, o in targets.items()
+            if o is not None
+        ]
         to_delete = [tp for tp, o in targets.items() if o is None]
         if to_set:
-            futures = admin.alter_consumer_group_offsets([ConsumerGroupTopicPartitions(group, to_set)])
+            futures = admin.alter_consumer_group_offsets(
+                [ConsumerGroupTopicPartitions(group, to_set)]
+            )
             try:
                 for future in futures.values():
                     future.result(timeout=self._timeout_s())
             except KafkaException as error:
                 raise ConnectException(
-                    f"Failed to alter consumer group offsets for connector {name}: {error}") from error
+                    f"Failed to alter consumer group offsets for connector {name}: {error}"
+                ) from error
         if to_delete:
             self._delete_partition_offsets(name, admin, group, to_delete)
         return modified_message(bool(result), reset)
@@ -128,16 +160,22 @@ class ConnectorOffsets:
     # -- sink helpers --------------------------------------------------------------------------
     def _sink_committed(self, name: str) -> dict[TopicPartition, int]:
         admin = self._admin()
-        futures = admin.list_consumer_group_offsets([ConsumerGroupTopicPartitions(consumer_group_id(name))])
+        futures = admin.list_consumer_group_offsets(
+            [ConsumerGroupTopicPartitions(consumer_group_id(name))]
+        )
         try:
             result = next(iter(futures.values())).result(timeout=self._timeout_s())
         except KafkaException as error:
             if _is_group_missing(error):
                 return {}
-            raise ConnectException(f"Failed to retrieve consumer group offsets for sink connector {name}: "
-                                   f"{error}") from error
-        return {TopicPartition(tp.topic, tp.partition): tp.offset
-                for tp in result.topic_partitions or [] if tp.offset >= 0}
+            raise ConnectException(
+                f"Failed to retrieve consumer group offsets for sink connector {name}: {error}"
+            ) from error
+        return {
+            TopicPartition(tp.topic, tp.partition): tp.offset
+            for tp in result.topic_partitions or []
+            if tp.offset >= 0
+        }
 
     def _delete_group(self, admin: AdminClient, group: str) -> None:
         futures = admin.delete_consumer_groups([group], request_timeout=self._timeout_s())
@@ -147,10 +185,13 @@ class ConnectorOffsets:
         except KafkaException as error:
             if _is_group_missing(error):
                 return
-            raise ConnectException(f"Failed to reset consumer group offsets for group {group}: {error}") from error
+            raise ConnectException(
+                f"Failed to reset consumer group offsets for group {group}: {error}"
+            ) from error
 
-    def _delete_partition_offsets(self, name: str, admin: AdminClient, group: str,
-                                  partitions: list[TopicPartition]) -> None:
+    def _delete_partition_offsets(
+        self, name: str, admin: AdminClient, group: str, partitions: list[TopicPartition]
+    ) -> None:
         committed = self._sink_committed(name)
         remaining = set(committed) - set(partitions)
         if not remaining:
@@ -161,12 +202,18 @@ class ConnectorOffsets:
         from kafka.admin import KafkaAdminClient
         from kafka.structs import TopicPartition as KpTopicPartition
 
-        client = KafkaAdminClient(bootstrap_servers=list(self.worker.config.get("bootstrap.servers")),
-                                  client_id=f"connect-offsets-{name}")
+        client = KafkaAdminClient(
+            bootstrap_servers=list(self.worker.config.get("bootstrap.servers")),
+            client_id=f"connect-offsets-{name}",
+        )
         try:
-            client.delete_group_offsets(group, [KpTopicPartition(tp.topic, tp.partition) for tp in partitions])
+            client.delete_group_offsets(
+                group, [KpTopicPartition(tp.topic, tp.partition) for tp in partitions]
+            )
         except Exception as error:  # noqa: BLE001 - reported to the REST caller
-            raise ConnectException(f"Failed to delete consumer group offsets for connector {name}: {error}") from error
+            raise ConnectException(
+                f"Failed to delete consumer group offsets for connector {name}: {error}"
+            ) from error
         finally:
             client.close()
 
@@ -179,10 +226,14 @@ class ConnectorOffsets:
 
     def _call(self, name: str, method: str, fn: Any, *args: Any) -> Any:
         try:
-            return call_with_timeout(f"Connector {name} {method}()", self.worker.plugin_call_timeout_s, fn, *args)
+            return call_with_timeout(
+                f"Connector {name} {method}()", self.worker.plugin_call_timeout_s, fn, *args
+            )
         except NotImplementedError as error:
-            raise ConnectException(f"Failed to modify offsets for connector {name} because it doesn't "
-                                   "support external modification of offsets") from error
+            raise ConnectException(
+                f"Failed to modify offsets for connector {name} because it doesn't "
+                "support external modification of offsets"
+            ) from error
 
     def _admin(self) -> AdminClient:
         return client_configs.create_client(AdminClient, self.worker.admin_config(), "admin client")
@@ -196,12 +247,16 @@ def _is_group_missing(error: KafkaException) -> bool:
     return code == KafkaError.GROUP_ID_NOT_FOUND
 
 
-def _validate_source_offsets(entries: OffsetEntries) -> list[tuple[dict[str, Any], dict[str, Any] | None]]:
+def _validate_source_offsets(
+    entries: OffsetEntries,
+) -> list[tuple[dict[str, Any], dict[str, Any] | None]]:
     """Kafka's OffsetUtils.validateFormat: string keys, primitive values."""
     out = []
     for partition, offset in entries:
         if partition is None:
-            raise OffsetRequestError("The partition for a source connector offset cannot be null or missing")
+            raise OffsetRequestError(
+                "The partition for a source connector offset cannot be null or missing"
+            )
         for what in (partition, offset):
             if what is None:
                 continue
@@ -212,8 +267,10 @@ def _validate_source_offsets(entries: OffsetEntries) -> list[tuple[dict[str, Any
                     raise OffsetRequestError("Offsets may only use String keys")
                 if value is not None and not isinstance(value, (str, int, float, bool)):
                     kind = "ARRAY" if isinstance(value, list) else "MAP"
-                    raise OffsetRequestError(f"Offsets may only contain primitive types as values, but field "
-                                             f"{key} contains {kind}")
+                    raise OffsetRequestError(
+                        f"Offsets may only contain primitive types as values, but field "
+                        f"{key} contains {kind}"
+                    )
         out.append((dict(partition), dict(offset) if offset is not None else None))
     return out
 
@@ -223,10 +280,14 @@ def _parse_sink_offsets(entries: OffsetEntries) -> dict[TopicPartition, int | No
     parsed: dict[TopicPartition, int | None] = {}
     for partition, offset in entries:
         if partition is None:
-            raise OffsetRequestError("The partition for a sink connector offset cannot be null or missing")
+            raise OffsetRequestError(
+                "The partition for a sink connector offset cannot be null or missing"
+            )
         if KAFKA_TOPIC_KEY not in partition or KAFKA_PARTITION_KEY not in partition:
-            raise OffsetRequestError(f"The partition for a sink connector offset must contain the keys "
-                                     f"'{KAFKA_TOPIC_KEY}' and '{KAFKA_PARTITION_KEY}'")
+            raise OffsetRequestError(
+                f"The partition for a sink connector offset must contain the keys "
+                f"'{KAFKA_TOPIC_KEY}' and '{KAFKA_PARTITION_KEY}'"
+            )
         if partition[KAFKA_TOPIC_KEY] is None:
             raise OffsetRequestError("Kafka topic names must be valid strings and may not be null")
         if partition[KAFKA_PARTITION_KEY] is None:
@@ -235,23 +296,29 @@ def _parse_sink_offsets(entries: OffsetEntries) -> dict[TopicPartition, int | No
         try:
             number = _java_int(raw_partition)
         except ValueError:
-            raise OffsetRequestError(f"Failed to parse the following Kafka partition value in the provided "
-                                     f"offsets: '{raw_partition}'. Partition values for sink connectors need "
-                                     "to be integers.") from None
+            raise OffsetRequestError(
+                f"Failed to parse the following Kafka partition value in the provided "
+                f"offsets: '{raw_partition}'. Partition values for sink connectors need "
+                "to be integers."
+            ) from None
         tp = TopicPartition(str(partition[KAFKA_TOPIC_KEY]), number)
         if offset is None:
             parsed[tp] = None
             continue
         if not isinstance(offset, Mapping) or KAFKA_OFFSET_KEY not in offset:
-            raise OffsetRequestError(f"The offset for a sink connector should either be null or contain "
-                                     f"the key '{KAFKA_OFFSET_KEY}'")
+            raise OffsetRequestError(
+                f"The offset for a sink connector should either be null or contain "
+                f"the key '{KAFKA_OFFSET_KEY}'"
+            )
         raw_offset = offset[KAFKA_OFFSET_KEY]
         try:
             parsed[tp] = _java_int(raw_offset)
         except ValueError:
-            raise OffsetRequestError(f"Failed to parse the following Kafka offset value in the provided "
-                                     f"offsets: '{raw_offset}'. Offset values for sink connectors need "
-                                     "to be integers.") from None
+            raise OffsetRequestError(
+                f"Failed to parse the following Kafka offset value in the provided "
+                f"offsets: '{raw_offset}'. Offset values for sink connectors need "
+                "to be integers."
+            ) from None
     return parsed
 
 

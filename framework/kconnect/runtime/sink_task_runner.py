@@ -69,7 +69,13 @@ class SinkTaskRunner(TaskRunner):
 
     task: SinkTask
 
-    def __init__(self, *args: Any, consumer_config: dict[str, Any], max_poll_records: int = 500, **kwargs: Any):
+    def __init__(
+        self,
+        *args: Any,
+        consumer_config: dict[str, Any],
+        max_poll_records: int = 500,
+        **kwargs: Any,
+    ):
         super().__init__(*args, **kwargs)
         self.consumer_config = consumer_config
         self.max_poll_records = max_poll_records
@@ -83,7 +89,9 @@ class SinkTaskRunner(TaskRunner):
         self.commit_requested = False
         self.errant_record_reporter: ErrantRecordReporter | None = None
         self._paused_by_task: set[TopicPartition] = set()
-        self.flush_interval_s = float(self.worker_config.get("offset.flush.interval.ms", 60000)) / 1000
+        self.flush_interval_s = (
+            float(self.worker_config.get("offset.flush.interval.ms", 60000)) / 1000
+        )
         self.records_put = 0
         #: topics this task consumed from since the last reset (GET /connectors/{c}/topics)
         self.active_topics: set[str] = set()
@@ -99,7 +107,9 @@ class SinkTaskRunner(TaskRunner):
     def initialize_task(self) -> None:
         self.task.initialize(RuntimeSinkTaskContext(self))
         self.consumer = Consumer(self.consumer_config)
-        topics = [t.strip() for t in str(self.task_config.get("topics", "")).split(",") if t.strip()]
+        topics = [
+            t.strip() for t in str(self.task_config.get("topics", "")).split(",") if t.strip()
+        ]
         regex = str(self.task_config.get("topics.regex", "") or "")
         if regex:
             re.compile(regex)  # a clear error for a bad pattern, before librdkafka sees it
@@ -108,8 +118,12 @@ class SinkTaskRunner(TaskRunner):
             subscription = topics
         else:
             raise ConnectException("Sink tasks require a list of topics or a topics.regex")
-        self.consumer.subscribe(subscription, on_assign=self._on_assign, on_revoke=self._on_revoke,
-                                on_lost=self._on_revoke)
+        self.consumer.subscribe(
+            subscription,
+            on_assign=self._on_assign,
+            on_revoke=self._on_revoke,
+            on_lost=self._on_revoke,
+        )
 
     # -- loop ------------------------------------------------------------------------------------
     def execute(self) -> None:
@@ -172,8 +186,18 @@ class SinkTaskRunner(TaskRunner):
                 key = key_to(topic, message.key(), headers)
                 value = value_to(topic, message.value(), headers)
                 ts_type, ts = message.timestamp()
-                record = SinkRecord(topic, partition, key[0], key[1], value[0], value[1], offset,
-                                    ts if ts_type else None, timestamp_types[ts_type], headers)
+                record = SinkRecord(
+                    topic,
+                    partition,
+                    key[0],
+                    key[1],
+                    value[0],
+                    value[1],
+                    offset,
+                    ts if ts_type else None,
+                    timestamp_types[ts_type],
+                    headers,
+                )
                 if apply_chain is not None:
                     record = apply_chain(record)
                     if record is None:
@@ -209,22 +233,44 @@ class SinkTaskRunner(TaskRunner):
         raw_headers = message.headers()
         headers = None
         if raw_headers:
-            headers = handler.execute(Stage.HEADER_CONVERTER, self._convert_headers, topic, raw_headers,
-                                      record=message)
+            headers = handler.execute(
+                Stage.HEADER_CONVERTER, self._convert_headers, topic, raw_headers, record=message
+            )
             if headers is SKIPPED:
                 return None
-        key = handler.execute(Stage.KEY_CONVERTER, self.plugins.key_converter.to_connect_data, topic,
-                              message.key(), headers, record=message)
+        key = handler.execute(
+            Stage.KEY_CONVERTER,
+            self.plugins.key_converter.to_connect_data,
+            topic,
+            message.key(),
+            headers,
+            record=message,
+        )
         if key is SKIPPED:
             return None
-        value = handler.execute(Stage.VALUE_CONVERTER, self.plugins.value_converter.to_connect_data, topic,
-                                message.value(), headers, record=message)
+        value = handler.execute(
+            Stage.VALUE_CONVERTER,
+            self.plugins.value_converter.to_connect_data,
+            topic,
+            message.value(),
+            headers,
+            record=message,
+        )
         if value is SKIPPED:
             return None
         ts_type, ts = message.timestamp()
-        record = SinkRecord(topic, message.partition(), key.schema, key.value, value.schema, value.value,
-                            message.offset(), ts if ts_type else None,
-                            _TIMESTAMP_TYPE_BY_CODE[ts_type], headers)
+        record = SinkRecord(
+            topic,
+            message.partition(),
+            key.schema,
+            key.value,
+            value.schema,
+            value.value,
+            message.offset(),
+            ts if ts_type else None,
+            _TIMESTAMP_TYPE_BY_CODE[ts_type],
+            headers,
+        )
         transformed = handler.execute_transformations(self.plugins.transformations, record, message)
         if transformed is SKIPPED or transformed is None:
             return None
@@ -234,9 +280,14 @@ class SinkTaskRunner(TaskRunner):
         """The consumed message ``record`` was made from, while it is among the last polled."""
         index = self._last_index
         if index is None:
-            index = self._last_index = {(m.topic(), m.partition(), m.offset()): m for m in self._last_messages
-                                        if m.error() is None}
-        return index.get((record.original_topic, record.original_kafka_partition, record.original_kafka_offset))
+            index = self._last_index = {
+                (m.topic(), m.partition(), m.offset()): m
+                for m in self._last_messages
+                if m.error() is None
+            }
+        return index.get(
+            (record.original_topic, record.original_kafka_partition, record.original_kafka_offset)
+        )
 
     def _convert_headers(self, topic: str, raw: list[tuple[str, bytes | None]]) -> Headers:
         converter = self.plugins.header_converter
@@ -284,7 +335,9 @@ class SinkTaskRunner(TaskRunner):
         limit_ms = handler.retry_timeout_ms
         if limit_ms > 0 and (now - self._put_failing_since) * 1000 >= limit_ms:
             for record in batch:
-                handler.failed(Stage.TASK_PUT, error, self.original_message(record), class_name_of(self.task))
+                handler.failed(
+                    Stage.TASK_PUT, error, self.original_message(record), class_name_of(self.task)
+                )
             self._put_retries = 0
             self._put_failing_since = None
             self.retry_timeout_s = 0.0
@@ -306,8 +359,11 @@ class SinkTaskRunner(TaskRunner):
         consumer = self.consumer
         if consumer is None:
             return
-        current = {tp: o for tp, o in self.current_offsets.items()
-                   if partitions is None or tp in partitions}
+        current = {
+            tp: o
+            for tp, o in self.current_offsets.items()
+            if partitions is None or tp in partitions
+        }
         if not current:
             return
         # Records sent to the dead letter queue must be there before offsets pass them.

@@ -54,8 +54,14 @@ class SourceTaskRunner(TaskRunner):
 
     task: SourceTask
 
-    def __init__(self, *args: Any, producer_config: dict[str, Any], offset_reader: OffsetStorageReader,
-                 offset_writer: ConnectorOffsetWriter, **kwargs: Any):
+    def __init__(
+        self,
+        *args: Any,
+        producer_config: dict[str, Any],
+        offset_reader: OffsetStorageReader,
+        offset_writer: ConnectorOffsetWriter,
+        **kwargs: Any,
+    ):
         super().__init__(*args, **kwargs)
         self.producer_config = producer_config
         self.offset_reader = offset_reader
@@ -65,7 +71,9 @@ class SourceTaskRunner(TaskRunner):
         # commit_record() needs a delivery report per record; when the task keeps the no-op
         # default, librdkafka reports only failures, which saves a Python callback per record.
         self._wants_commit_record = type(self.task).commit_record is not SourceTask.commit_record
-        self.flush_interval_s = float(self.worker_config.get("offset.flush.interval.ms", 60000)) / 1000
+        self.flush_interval_s = (
+            float(self.worker_config.get("offset.flush.interval.ms", 60000)) / 1000
+        )
         self.flush_timeout_s = float(self.worker_config.get("offset.flush.timeout.ms", 5000)) / 1000
         self.records_sent = 0
         #: topics this task produced to since the last reset (GET /connectors/{c}/topics)
@@ -142,7 +150,9 @@ class SourceTaskRunner(TaskRunner):
                     record_headers = transformed._headers
                     headers = convert_headers(transformed) if record_headers else None
                     key = key_from(topic, transformed.key_schema, transformed.key, record_headers)
-                    value = value_from(topic, transformed.value_schema, transformed.value, record_headers)
+                    value = value_from(
+                        topic, transformed.value_schema, transformed.value, record_headers
+                    )
                 except Exception:  # noqa: BLE001 - the guarded path decides what the error means
                     converted = self._convert_guarded(record)
                     if converted is None:
@@ -151,9 +161,19 @@ class SourceTaskRunner(TaskRunner):
                         continue
                     transformed, topic, key, value, headers = converted
                 partition = transformed.kafka_partition
-                callback = (lambda err, msg, r=record: on_delivery(err, msg, r)) if on_delivery else None
-                args = (topic, value, key, -1 if partition is None else partition, callback, None,
-                        transformed.timestamp or 0, headers)
+                callback = (
+                    (lambda err, msg, r=record: on_delivery(err, msg, r)) if on_delivery else None
+                )
+                args = (
+                    topic,
+                    value,
+                    key,
+                    -1 if partition is None else partition,
+                    callback,
+                    None,
+                    transformed.timestamp or 0,
+                    headers,
+                )
                 try:
                     produce(*args)
                 except BufferError:
@@ -194,23 +214,41 @@ class SourceTaskRunner(TaskRunner):
         topic = transformed.topic
         headers = None
         if transformed._headers:
-            headers = handler.execute(Stage.HEADER_CONVERTER, self._convert_headers, transformed, record=record)
+            headers = handler.execute(
+                Stage.HEADER_CONVERTER, self._convert_headers, transformed, record=record
+            )
             if headers is SKIPPED:
                 return None
-        key = handler.execute(Stage.KEY_CONVERTER, self.plugins.key_converter.from_connect_data, topic,
-                              transformed.key_schema, transformed.key, transformed.headers, record=record)
+        key = handler.execute(
+            Stage.KEY_CONVERTER,
+            self.plugins.key_converter.from_connect_data,
+            topic,
+            transformed.key_schema,
+            transformed.key,
+            transformed.headers,
+            record=record,
+        )
         if key is SKIPPED:
             return None
-        value = handler.execute(Stage.VALUE_CONVERTER, self.plugins.value_converter.from_connect_data, topic,
-                                transformed.value_schema, transformed.value, transformed.headers, record=record)
+        value = handler.execute(
+            Stage.VALUE_CONVERTER,
+            self.plugins.value_converter.from_connect_data,
+            topic,
+            transformed.value_schema,
+            transformed.value,
+            transformed.headers,
+            record=record,
+        )
         if value is SKIPPED:
             return None
         return transformed, topic, key, value, headers
 
     def _convert_headers(self, record: SourceRecord) -> list[tuple[str, bytes | None]]:
         converter = self.plugins.header_converter
-        return [(h.key, converter.from_connect_header(record.topic, h.key, h.schema, h.value))
-                for h in record.headers]
+        return [
+            (h.key, converter.from_connect_header(record.topic, h.key, h.schema, h.value))
+            for h in record.headers
+        ]
 
     # -- delivery ----------------------------------------------------------------------------
     def _on_error_report(self, error: KafkaError | None, message: Any) -> None:
@@ -222,7 +260,9 @@ class SourceTaskRunner(TaskRunner):
             self._on_error_report(error, message)
             return
         ts_type, ts = message.timestamp()
-        self._record_done(record, RecordMetadata(message.topic(), message.partition(), message.offset(), ts))
+        self._record_done(
+            record, RecordMetadata(message.topic(), message.partition(), message.offset(), ts)
+        )
 
     def _record_done(self, record: SourceRecord, metadata: RecordMetadata | None) -> None:
         if self._wants_commit_record:
@@ -248,8 +288,12 @@ class SourceTaskRunner(TaskRunner):
         snapshot = self.offset_writer.snapshot()
         remaining = producer.flush(self.flush_timeout_s)
         if remaining > 0:
-            log.error("%s Failed to flush, timed out while waiting for producer to flush outstanding "
-                      "%d messages", self, remaining)
+            log.error(
+                "%s Failed to flush, timed out while waiting for producer to flush outstanding "
+                "%d messages",
+                self,
+                remaining,
+            )
             self.offset_writer.restore(snapshot)
             return False
         if self._send_error is not None:
@@ -282,5 +326,7 @@ class SourceTaskRunner(TaskRunner):
         if self.producer is not None:
             remaining = self.producer.flush(self.flush_timeout_s)
             if remaining:
-                log.warning("%s %d records were not delivered before the producer closed", self, remaining)
+                log.warning(
+                    "%s %d records were not delivered before the producer closed", self, remaining
+                )
             self.producer = None

@@ -19,13 +19,14 @@ from kconnect.api.errors import (
     ConnectException,
     NotFoundException,
 )
-from kconnect.plugins import PluginNotFoundError, PluginRegistry, registry as default_registry
-from kconnect.runtime.auto_restart import AutoRestarter
-from kconnect.runtime.config_transformer import hide_resolved_values
-from kconnect.runtime.config_store import ConnectorConfigStore
+from kconnect.plugins import PluginNotFoundError, PluginRegistry
+from kconnect.plugins import registry as default_registry
 from kconnect.runtime.active_topics import active_topics_of, reset_active_topics_of
-from kconnect.runtime.connector_offsets import ConnectorOffsets, OffsetRequestError
+from kconnect.runtime.auto_restart import AutoRestarter
+from kconnect.runtime.config_store import ConnectorConfigStore
+from kconnect.runtime.config_transformer import hide_resolved_values
 from kconnect.runtime.config_validation import invalid_config_message, validate_connector_config
+from kconnect.runtime.connector_offsets import ConnectorOffsets, OffsetRequestError
 from kconnect.runtime.offsets.backing_store import OffsetBackingStore
 from kconnect.runtime.offsets.file_store import FileOffsetBackingStore
 from kconnect.runtime.states import State, Status, TargetState, TaskId
@@ -66,13 +67,24 @@ class StandaloneHerder:
             offset_store = FileOffsetBackingStore()
             offset_store.configure(config.originals())
         self.configs = ConnectorConfigStore(config.get("config.storage.file.filename") or None)
-        self.worker = Worker(config, self.registry, offset_store, self.status,
-                             reconfiguration_requested=self.request_task_reconfiguration)
+        self.worker = Worker(
+            config,
+            self.registry,
+            offset_store,
+            self.status,
+            reconfiguration_requested=self.request_task_reconfiguration,
+        )
         self.request_timeout_s = float(config.get("rest.request.timeout.ms")) / 1000
-        self._executor = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="herder")
+        self._executor = concurrent.futures.ThreadPoolExecutor(
+            max_workers=1, thread_name_prefix="herder"
+        )
         # Opt-in automatic restarts of FAILED tasks, run on the herder thread.
-        self.auto_restart = AutoRestarter(self.configs.config, self._executor.submit, self._restart_task,
-                                          lambda task_id: getattr(self.status.task(task_id), "state", None))
+        self.auto_restart = AutoRestarter(
+            self.configs.config,
+            self._executor.submit,
+            self._restart_task,
+            lambda task_id: getattr(self.status.task(task_id), "state", None),
+        )
         self.status.task_listeners.append(self.auto_restart.on_task_state)
         self.offsets = ConnectorOffsets(self.worker)
         # Kafka keeps active topics in the status topic until reset or deletion; here, in memory.
@@ -84,7 +96,9 @@ class StandaloneHerder:
         """Run ``fn(*args)`` on the herder thread and return its result (or raise its error)."""
         future = self._executor.submit(fn, *args)
         try:
-            return future.result(timeout=timeout_s if timeout_s is not None else self.request_timeout_s)
+            return future.result(
+                timeout=timeout_s if timeout_s is not None else self.request_timeout_s
+            )
         except concurrent.futures.TimeoutError:
             raise RequestTimeoutError(
                 f"Request timed out: the herder did not complete it within {self.request_timeout_s * 1000:.0f} ms"
@@ -135,14 +149,18 @@ class StandaloneHerder:
         return {
             "name": name,
             "config": config,
-            "tasks": [TaskId(name, i).to_json() for i in range(len(self.configs.task_configs(name)))],
+            "tasks": [
+                TaskId(name, i).to_json() for i in range(len(self.configs.task_configs(name)))
+            ],
             "type": self.worker.connector_type_of(config),
         }
 
     def task_configs(self, name: str) -> list[dict[str, Any]]:
         self._require(name)
-        return [{"id": TaskId(name, i).to_json(), "config": config}
-                for i, config in enumerate(self.configs.task_configs(name))]
+        return [
+            {"id": TaskId(name, i).to_json(), "config": config}
+            for i, config in enumerate(self.configs.task_configs(name))
+        ]
 
     def connector_status(self, name: str) -> dict[str, Any]:
         config = self._require(name)
@@ -151,15 +169,23 @@ class StandaloneHerder:
             {"id": n, **s.to_json(), **self.auto_restart.status_fields(TaskId(name, n))}
             for n, s in sorted(self.status.tasks(name).items())
         ]
-        return {"name": name, "connector": status.to_json(), "tasks": tasks,
-                "type": self.worker.connector_type_of(config)}
+        return {
+            "name": name,
+            "connector": status.to_json(),
+            "tasks": tasks,
+            "type": self.worker.connector_type_of(config),
+        }
 
     def task_status(self, name: str, task: int) -> dict[str, Any]:
         self._require(name)
         status = self.status.task(TaskId(name, task))
         if status is None:
             raise NotFoundException(f"No status found for task {name}-{task}")
-        return {"id": task, **status.to_json(), **self.auto_restart.status_fields(TaskId(name, task))}
+        return {
+            "id": task,
+            **status.to_json(),
+            **self.auto_restart.status_fields(TaskId(name, task)),
+        }
 
     def validate(self, config: Mapping[str, Any]) -> dict[str, Any]:
         raw = _as_strings(config)
@@ -175,22 +201,32 @@ class StandaloneHerder:
 
     # -- changes -------------------------------------------------------------------------------
     def put_connector_config(
-        self, name: str, config: Mapping[str, Any], allow_replace: bool,
+        self,
+        name: str,
+        config: Mapping[str, Any],
+        allow_replace: bool,
         initial_state: TargetState | None = None,
     ) -> tuple[bool, dict[str, Any]]:
         """Create or update a connector. Returns (created, connector info)."""
         config = _as_strings(config)
         config.setdefault("name", name)
         if config["name"] != name:
-            raise BadRequestError("Connector name configuration (" + config["name"] + ") doesn't match "
-                                  "connector name in the URL (" + name + ")")
+            raise BadRequestError(
+                "Connector name configuration (" + config["name"] + ") doesn't match "
+                "connector name in the URL (" + name + ")"
+            )
         infos = self.validate(config)
         if infos["error_count"]:
             raise BadRequestError(invalid_config_message(infos))
         return self.call(self._put_connector_config, name, config, allow_replace, initial_state)
 
-    def _put_connector_config(self, name: str, config: dict[str, str], allow_replace: bool,
-                              initial_state: TargetState | None) -> tuple[bool, dict[str, Any]]:
+    def _put_connector_config(
+        self,
+        name: str,
+        config: dict[str, str],
+        allow_replace: bool,
+        initial_state: TargetState | None,
+    ) -> tuple[bool, dict[str, Any]]:
         exists = self.configs.contains(name)
         if exists and not allow_replace:
             raise AlreadyExistsException(f"Connector {name} already exists")
@@ -250,15 +286,21 @@ class StandaloneHerder:
         else:
             self.worker.set_target_state(name, target)
 
-    def restart_connector(self, name: str, include_tasks: bool = False, only_failed: bool = False) -> dict[str, Any]:
+    def restart_connector(
+        self, name: str, include_tasks: bool = False, only_failed: bool = False
+    ) -> dict[str, Any]:
         """Restart the connector and, if asked, its (failed) tasks; returns the status showing
         RESTARTING for what is being restarted."""
         self._require(name)
         return self.call(self._restart_connector, name, include_tasks, only_failed)
 
-    def _restart_connector(self, name: str, include_tasks: bool, only_failed: bool) -> dict[str, Any]:
+    def _restart_connector(
+        self, name: str, include_tasks: bool, only_failed: bool
+    ) -> dict[str, Any]:
         connector_status = self.status.connector(name)
-        restart_connector = not only_failed or (connector_status is not None and connector_status.state is State.FAILED)
+        restart_connector = not only_failed or (
+            connector_status is not None and connector_status.state is State.FAILED
+        )
         tasks_to_restart = []
         if include_tasks:
             for n, status in self.status.tasks(name).items():
@@ -273,7 +315,9 @@ class StandaloneHerder:
             self.status.on_task_state(TaskId(name, n), State.RESTARTING)
         snapshot = self.connector_status(name)
         if restart_connector:
-            self.worker.restart_connector_instance(name, self._require(name), self.configs.target_state(name))
+            self.worker.restart_connector_instance(
+                name, self._require(name), self.configs.target_state(name)
+            )
         for n in tasks_to_restart:
             self._restart_task(name, n)
         return snapshot
@@ -289,7 +333,9 @@ class StandaloneHerder:
         config = self._require(name)
         task_configs = self.configs.task_configs(name)
         self.worker.stop_and_await_tasks(name, [task])
-        self.worker.start_task(TaskId(name, task), config, task_configs[task], self.configs.target_state(name))
+        self.worker.start_task(
+            TaskId(name, task), config, task_configs[task], self.configs.target_state(name)
+        )
 
     # -- offsets (KIP-875) and active topics ----------------------------------------------------
     def connector_offsets(self, name: str) -> dict[str, Any]:
@@ -306,11 +352,14 @@ class StandaloneHerder:
 
     def _modify_offsets(self, name: str, entries: list[tuple[Any, Any]] | None) -> str:
         config = self._require(name)
-        if self.configs.target_state(name) is not TargetState.STOPPED or self.worker.task_count(name):
+        if self.configs.target_state(name) is not TargetState.STOPPED or self.worker.task_count(
+            name
+        ):
             raise BadRequestError(
                 "Connectors must be in the STOPPED state before their offsets can be modified. This can be "
                 f"done for the specified connector by issuing a 'PUT' request to the '/connectors/{name}/stop' "
-                "endpoint")
+                "endpoint"
+            )
         try:
             if entries is None:
                 return self.offsets.reset(name, config)
@@ -333,7 +382,10 @@ class StandaloneHerder:
             reset_active_topics_of(runner)
 
     def _task_runners(self, name: str) -> list[Any]:
-        runners = (self.worker.task_runner(TaskId(name, n)) for n in range(len(self.configs.task_configs(name))))
+        runners = (
+            self.worker.task_runner(TaskId(name, n))
+            for n in range(len(self.configs.task_configs(name)))
+        )
         return [r for r in runners if r is not None]
 
     def health_check(self, timeout_s: float) -> None:

@@ -28,8 +28,11 @@ class StatusStore:
     def on_connector_state(self, connector: str, state: State, trace: str | None = None) -> None:
         with self._lock:
             self._connectors[connector] = Status(state, self.worker_id, trace)
-        self._notify(lambda h: h.kconnect_connector_status_changed(
-            connector=connector, state=state.value, worker_id=self.worker_id))
+        self._notify(
+            lambda h: h.kconnect_connector_status_changed(
+                connector=connector, state=state.value, worker_id=self.worker_id
+            )
+        )
 
     def on_task_state(self, task_id: TaskId, state: State, trace: str | None = None) -> None:
         with self._lock:
@@ -43,9 +46,15 @@ class StatusStore:
                 listener(task_id, state, trace)
             except Exception:  # noqa: BLE001 - a failing listener is logged, never fatal
                 log.exception("A task status listener failed")
-        self._notify(lambda h: h.kconnect_task_status_changed(
-            connector=task_id.connector, task=task_id.task, state=state.value,
-            worker_id=self.worker_id, trace=trace))
+        self._notify(
+            lambda h: h.kconnect_task_status_changed(
+                connector=task_id.connector,
+                task=task_id.task,
+                state=state.value,
+                worker_id=self.worker_id,
+                trace=trace,
+            )
+        )
 
     def _notify(self, call: object) -> None:
         try:
@@ -76,5 +85,7 @@ class StatusStore:
 
     def remove_tasks_from(self, connector: str, first_gone: int) -> None:
         with self._lock:
-            for task_id in [t for t in self._tasks if t.connector == connector and t.task >= first_gone]:
+            for task_id in [
+                t for t in self._tasks if t.connector == connector and t.task >= first_gone
+            ]:
                 del self._tasks[task_id]

@@ -45,8 +45,13 @@ class TaskPlugins:
         self.error_handler = error_handler
 
     def close(self) -> None:
-        for closeable in (self.key_converter, self.value_converter, self.header_converter,
-                          self.transformations, self.error_handler):
+        for closeable in (
+            self.key_converter,
+            self.value_converter,
+            self.header_converter,
+            self.transformations,
+            self.error_handler,
+        ):
             try:
                 closeable.close()
             except Exception:  # noqa: BLE001 - keep closing the rest
@@ -115,13 +120,19 @@ class TaskRunner:
             self.initialize_task()
             self.task.start(self.task_config)
             log.info("%s Task started", self)
-            self._set_state(State.PAUSED if self.target_state is TargetState.PAUSED else State.RUNNING)
+            self._set_state(
+                State.PAUSED if self.target_state is TargetState.PAUSED else State.RUNNING
+            )
             self.execute()
         except BaseException as error:  # noqa: BLE001 - any failure becomes the FAILED state
             if isinstance(error, (KeyboardInterrupt, SystemExit)):
                 raise
-            log.error("%s Task threw an uncaught and unrecoverable exception. Task is being killed "
-                      "and will not recover until manually restarted", self, exc_info=error)
+            log.error(
+                "%s Task threw an uncaught and unrecoverable exception. Task is being killed "
+                "and will not recover until manually restarted",
+                self,
+                exc_info=error,
+            )
             self.trace = "".join(traceback.format_exception(error))
             self._set_state(State.FAILED, self.trace)
         finally:

@@ -45,7 +45,9 @@ class TransformationStage:
 
     __slots__ = ("alias", "transform", "predicate", "negate")
 
-    def __init__(self, alias: str, transform: Transformation, predicate: Predicate | None, negate: bool):
+    def __init__(
+        self, alias: str, transform: Transformation, predicate: Predicate | None, negate: bool
+    ):
         self.alias = alias
         self.transform = transform
         self.predicate = predicate
@@ -85,15 +87,19 @@ class TransformationChain:
                         log.exception("Error closing %s", type(plugin).__name__)
 
 
-def build_transformation_chain(props: Mapping[str, Any], registry: PluginRegistry) -> TransformationChain:
+def build_transformation_chain(
+    props: Mapping[str, Any], registry: PluginRegistry
+) -> TransformationChain:
     """Instantiate and configure the transforms and predicates a connector config names."""
     predicates: dict[str, Predicate] = {}
     for alias in aliases(props, "predicates"):
         prefix = f"predicates.{alias}."
         type_name = props.get(prefix + "type")
         if not type_name:
-            raise ConfigException(f'Missing required configuration "{prefix}type" which has no default value.',
-                                  name=prefix + "type")
+            raise ConfigException(
+                f'Missing required configuration "{prefix}type" which has no default value.',
+                name=prefix + "type",
+            )
         predicate = registry.find("predicate", str(type_name))()
         predicate.configure({k: v for k, v in sub_config(props, prefix).items() if k != "type"})
         predicates[alias] = predicate
@@ -102,10 +108,14 @@ def build_transformation_chain(props: Mapping[str, Any], registry: PluginRegistr
         prefix = f"transforms.{alias}."
         type_name = props.get(prefix + "type")
         if not type_name:
-            raise ConfigException(f'Missing required configuration "{prefix}type" which has no default value.',
-                                  name=prefix + "type")
+            raise ConfigException(
+                f'Missing required configuration "{prefix}type" which has no default value.',
+                name=prefix + "type",
+            )
         transform = registry.find("transform", str(type_name))()
-        transform.configure({k: v for k, v in sub_config(props, prefix).items() if k not in RESERVED_TRANSFORM_KEYS})
+        transform.configure(
+            {k: v for k, v in sub_config(props, prefix).items() if k not in RESERVED_TRANSFORM_KEYS}
+        )
         predicate_alias = props.get(prefix + "predicate")
         negate = str(props.get(prefix + "negate", "false")).strip().lower() == "true"
         predicate = None

@@ -18,7 +18,6 @@ from kconnect.api.connector import (
     Connector,
     SinkConnector,
     SinkConnectorContext,
-    SourceConnector,
     SourceConnectorContext,
     connector_type,
 )
@@ -52,7 +51,9 @@ TASK_CLASS_CONFIG = "task.class"
 
 
 class ConnectorStatusListener(TaskStatusListener):
-    def on_connector_state(self, connector: str, state: State, trace: str | None = None) -> None: ...
+    def on_connector_state(
+        self, connector: str, state: State, trace: str | None = None
+    ) -> None: ...
 
 
 class _ConnectorContext(SourceConnectorContext, SinkConnectorContext):
@@ -179,17 +180,25 @@ class Worker:
             return True
         try:
             running.resolved_config = self.config_transformer.transform(props)
-            call_with_timeout(f"Connector {name} start()", self.plugin_call_timeout_s,
-                              connector.start, dict(running.resolved_config))
+            call_with_timeout(
+                f"Connector {name} start()",
+                self.plugin_call_timeout_s,
+                connector.start,
+                dict(running.resolved_config),
+            )
         except Exception as error:  # noqa: BLE001 - the connector is FAILED, the worker goes on
             log.error("[%s] Failed to start connector", name, exc_info=error)
             self._set_connector_state(running, State.FAILED, _trace(error))
             return False
-        self._set_connector_state(running, State.PAUSED if target is TargetState.PAUSED else State.RUNNING)
+        self._set_connector_state(
+            running, State.PAUSED if target is TargetState.PAUSED else State.RUNNING
+        )
         log.info("[%s] Connector started", name)
         return True
 
-    def _set_connector_state(self, running: RunningConnector, state: State, trace: str | None = None) -> None:
+    def _set_connector_state(
+        self, running: RunningConnector, state: State, trace: str | None = None
+    ) -> None:
         running.state = state
         running.trace = trace
         self.listener.on_connector_state(running.name, state, trace)
@@ -221,11 +230,19 @@ class Worker:
         """The connector's task configs, each with ``task.class`` (and, for sinks, the topics)."""
         running = self._connectors[name]
         connector = running.connector
-        task_class = call_with_timeout(f"Connector {name} task_class()", self.plugin_call_timeout_s,
-                                       connector.task_class)
-        configs = call_with_timeout(f"Connector {name} task_configs()", self.plugin_call_timeout_s,
-                                    connector.task_configs, max_tasks)
-        if len(configs) > max_tasks and str(running.config.get("tasks.max.enforce", "true")).lower() == "true":
+        task_class = call_with_timeout(
+            f"Connector {name} task_class()", self.plugin_call_timeout_s, connector.task_class
+        )
+        configs = call_with_timeout(
+            f"Connector {name} task_configs()",
+            self.plugin_call_timeout_s,
+            connector.task_configs,
+            max_tasks,
+        )
+        if (
+            len(configs) > max_tasks
+            and str(running.config.get("tasks.max.enforce", "true")).lower() == "true"
+        ):
             raise ConnectException(
                 f"The connector {name} has generated {len(configs)} tasks, which is greater than "
                 f"{max_tasks}, the maximum number of tasks it is configured to create."
@@ -241,7 +258,9 @@ class Worker:
                         task_config[key] = running.config[key]
             out.append(task_config)
         # Stored and shown task configs keep the ${...} form of the connector config.
-        return self.config_transformer.reverse_transform(running.config, running.resolved_config, out)
+        return self.config_transformer.reverse_transform(
+            running.config, running.resolved_config, out
+        )
 
     def stop_and_await_connector(self, name: str) -> None:
         """Stop the connector's tasks, then the connector."""
@@ -251,7 +270,9 @@ class Worker:
         self.stop_and_await_tasks(name)
         if running.state in (State.RUNNING, State.PAUSED):
             try:
-                call_with_timeout(f"Connector {name} stop()", self.plugin_call_timeout_s, running.connector.stop)
+                call_with_timeout(
+                    f"Connector {name} stop()", self.plugin_call_timeout_s, running.connector.stop
+                )
             except Exception:  # noqa: BLE001 - stopping goes on
                 log.exception("[%s] Error stopping connector", name)
         with self._lock:
@@ -259,21 +280,30 @@ class Worker:
         self.listener.on_connector_state(name, State.UNASSIGNED)
         log.info("[%s] Connector stopped", name)
 
-    def restart_connector_instance(self, name: str, props: Mapping[str, str], target: TargetState) -> bool:
+    def restart_connector_instance(
+        self, name: str, props: Mapping[str, str], target: TargetState
+    ) -> bool:
         """Stop and start the connector object alone; its tasks keep running."""
         running = self._connectors.get(name)
         if running is None:
             return self.start_connector(name, props, target)
         if running.state in (State.RUNNING, State.PAUSED):
             try:
-                call_with_timeout(f"Connector {name} stop()", self.plugin_call_timeout_s, running.connector.stop)
+                call_with_timeout(
+                    f"Connector {name} stop()", self.plugin_call_timeout_s, running.connector.stop
+                )
             except Exception:  # noqa: BLE001
                 log.exception("[%s] Error stopping connector", name)
         try:
             connector = self.connector_class(props["connector.class"])()
             connector.initialize(_ConnectorContext(self, name))
             resolved = self.config_transformer.transform(props)
-            call_with_timeout(f"Connector {name} start()", self.plugin_call_timeout_s, connector.start, dict(resolved))
+            call_with_timeout(
+                f"Connector {name} start()",
+                self.plugin_call_timeout_s,
+                connector.start,
+                dict(resolved),
+            )
         except Exception as error:  # noqa: BLE001
             log.error("[%s] Failed to restart connector", name, exc_info=error)
             self._set_connector_state(running, State.FAILED, _trace(error))
@@ -281,7 +311,9 @@ class Worker:
         running.connector = connector
         running.config = dict(props)
         running.resolved_config = resolved
-        self._set_connector_state(running, State.PAUSED if target is TargetState.PAUSED else State.RUNNING)
+        self._set_connector_state(
+            running, State.PAUSED if target is TargetState.PAUSED else State.RUNNING
+        )
         return True
 
     def task_count(self, name: str) -> int:
@@ -296,11 +328,18 @@ class Worker:
         for task in running.tasks.values():
             task.transition_to(target)
         if running.state in (State.RUNNING, State.PAUSED):
-            self._set_connector_state(running, State.PAUSED if target is TargetState.PAUSED else State.RUNNING)
+            self._set_connector_state(
+                running, State.PAUSED if target is TargetState.PAUSED else State.RUNNING
+            )
 
     # -- tasks -----------------------------------------------------------------------------------
-    def start_task(self, task_id: TaskId, connector_props: Mapping[str, str], task_config: Mapping[str, str],
-                   target: TargetState) -> bool:
+    def start_task(
+        self,
+        task_id: TaskId,
+        connector_props: Mapping[str, str],
+        task_config: Mapping[str, str],
+        target: TargetState,
+    ) -> bool:
         """Create a task thread and start it. True on success; failures become FAILED."""
         running = self._connectors.get(task_id.connector)
         if running is None:
@@ -318,11 +357,18 @@ class Worker:
         runner.start()
         return True
 
-    def _build_task(self, task_id: TaskId, connector_props: Mapping[str, str], task_config: Mapping[str, str],
-                    target: TargetState) -> TaskRunner:
+    def _build_task(
+        self,
+        task_id: TaskId,
+        connector_props: Mapping[str, str],
+        task_config: Mapping[str, str],
+        target: TargetState,
+    ) -> TaskRunner:
         task_class = import_python_path(task_config[TASK_CLASS_CONFIG])
         if task_class is None:
-            raise ConnectException(f"Task class {task_config[TASK_CLASS_CONFIG]} could not be imported")
+            raise ConnectException(
+                f"Task class {task_config[TASK_CLASS_CONFIG]} could not be imported"
+            )
         task = task_class()
         plugins = TaskPlugins(
             task,
@@ -332,9 +378,15 @@ class Worker:
             build_transformation_chain(connector_props, self.registry),
             self.error_handler(task_id, connector_props, sink=isinstance(task, SinkTask)),
         )
-        common = dict(task_id=task_id, task_config=task_config, connector_config=connector_props,
-                      plugins=plugins, worker_config=self.config.values(), listener=self.listener,
-                      initial_state=target)
+        common = dict(
+            task_id=task_id,
+            task_config=task_config,
+            connector_config=connector_props,
+            plugins=plugins,
+            worker_config=self.config.values(),
+            listener=self.listener,
+            initial_state=target,
+        )
         if isinstance(task, SourceTask):
             return SourceTaskRunner(
                 producer_config=self.producer_config(task_id, connector_props),
@@ -351,20 +403,29 @@ class Worker:
             )
             if errant_record_reporter_enabled(connector_props):
                 sink_runner.errant_record_reporter = WorkerErrantRecordReporter(
-                    plugins.error_handler, sink_runner.original_message, plugins.key_converter,
-                    plugins.value_converter, plugins.header_converter)
+                    plugins.error_handler,
+                    sink_runner.original_message,
+                    plugins.key_converter,
+                    plugins.value_converter,
+                    plugins.header_converter,
+                )
             return sink_runner
         raise ConnectException(f"{type(task).__name__} is neither a SourceTask nor a SinkTask")
 
-    def error_handler(self, task_id: TaskId, connector_props: Mapping[str, str], sink: bool = False) -> ErrorHandler:
+    def error_handler(
+        self, task_id: TaskId, connector_props: Mapping[str, str], sink: bool = False
+    ) -> ErrorHandler:
         """The task's error policy (``errors.*``) with its reporters: the log and, for a sink
         with ``errors.deadletterqueue.topic.name``, the dead letter queue (created if missing)."""
         reporters: list[ErrorReporter] = []
         if sink and dlq_topic(connector_props):
             producer = self.producer_config(task_id, connector_props)
             producer["client.id"] = f"connector-dlq-producer-{task_id}"
-            reporters.append(DeadLetterQueueReporter.create_and_setup(
-                task_id.connector, task_id.task, connector_props, producer, self.admin_config()))
+            reporters.append(
+                DeadLetterQueueReporter.create_and_setup(
+                    task_id.connector, task_id.task, connector_props, producer, self.admin_config()
+                )
+            )
         return ErrorHandler(connector_props, task_id.connector, task_id.task, reporters)
 
     def stop_and_await_tasks(self, name: str, task_numbers: list[int] | None = None) -> None:
@@ -385,7 +446,9 @@ class Worker:
         return running.tasks.get(task_id.task) if running else None
 
     # -- plugin set-up ---------------------------------------------------------------------------
-    def _plugin_settings(self, key: str, connector_props: Mapping[str, str]) -> tuple[str, dict[str, Any]]:
+    def _plugin_settings(
+        self, key: str, connector_props: Mapping[str, str]
+    ) -> tuple[str, dict[str, Any]]:
         """(class name, settings) of a converter: the connector's own when it names one, else
         the worker's, as in Kafka."""
         prefix = key + "."
@@ -395,8 +458,10 @@ class Worker:
             source = self.props
         class_name = source.get(key)
         if not class_name:
-            raise ConnectException(f'Missing required configuration "{key}" which has no default value.')
-        settings = {k[len(prefix):]: v for k, v in source.items() if k.startswith(prefix)}
+            raise ConnectException(
+                f'Missing required configuration "{key}" which has no default value.'
+            )
+        settings = {k[len(prefix) :]: v for k, v in source.items() if k.startswith(prefix)}
         return str(class_name), settings
 
     def _converter(self, key: str, connector_props: Mapping[str, str], is_key: bool) -> Converter:
@@ -414,16 +479,23 @@ class Worker:
         converter.configure(settings)
         return converter
 
-    def _client_props(self, worker_prefix: str, override_prefix: str, connector_props: Mapping[str, str]) -> dict[str, Any]:
+    def _client_props(
+        self, worker_prefix: str, override_prefix: str, connector_props: Mapping[str, str]
+    ) -> dict[str, Any]:
         props = client_configs.worker_client_props(self.props, worker_prefix)
-        props.update(client_configs.connector_overrides(
-            connector_props, override_prefix,
-            str(self.config.get("connector.client.config.override.policy")),
-            str(connector_props.get("name")),
-        ))
+        props.update(
+            client_configs.connector_overrides(
+                connector_props,
+                override_prefix,
+                str(self.config.get("connector.client.config.override.policy")),
+                str(connector_props.get("name")),
+            )
+        )
         return props
 
-    def producer_config(self, task_id: TaskId, connector_props: Mapping[str, str]) -> dict[str, Any]:
+    def producer_config(
+        self, task_id: TaskId, connector_props: Mapping[str, str]
+    ) -> dict[str, Any]:
         """Kafka Connect's producer defaults (acks=all, idempotence, unbounded delivery time),
         then the worker's ``producer.*``, then the connector's ``producer.override.*``."""
         props: dict[str, Any] = {
@@ -435,7 +507,9 @@ class Worker:
         props.update(self._client_props("producer.", "producer.override.", connector_props))
         return client_configs.to_librdkafka(props, f"producer of {task_id}")
 
-    def consumer_config(self, task_id: TaskId, connector_props: Mapping[str, str]) -> dict[str, Any]:
+    def consumer_config(
+        self, task_id: TaskId, connector_props: Mapping[str, str]
+    ) -> dict[str, Any]:
         """The sink consumer: group ``connect-<name>``, no auto-commit, from the earliest offset
         (Kafka Connect's defaults), then worker and connector settings."""
         props: dict[str, Any] = {
@@ -450,5 +524,3 @@ class Worker:
         }
         props.update(self._client_props("consumer.", "consumer.override.", connector_props))
         return client_configs.to_librdkafka(props, f"consumer of {task_id}")
-
-

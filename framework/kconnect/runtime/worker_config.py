@@ -21,68 +21,214 @@ COMMON_GROUP = "Common"
 def _common_definition() -> ConfigDef:
     return (
         ConfigDef()
-        .define("bootstrap.servers", T.LIST, "localhost:9092", None, I.HIGH,
-                "A list of host/port pairs used to establish the initial connection to the Kafka cluster.")
-        .define("key.converter", T.CLASS, ConfigDef.NO_DEFAULT_VALUE, None, I.HIGH,
-                "Converter class used to convert between Kafka Connect format and the serialized form "
-                "that is written to Kafka. This controls the format of the keys in messages.")
-        .define("value.converter", T.CLASS, ConfigDef.NO_DEFAULT_VALUE, None, I.HIGH,
-                "Converter class used for the values in messages.")
-        .define("header.converter", T.CLASS, "org.apache.kafka.connect.storage.SimpleHeaderConverter",
-                None, I.LOW, "HeaderConverter class used to convert between Kafka Connect format and "
-                "the serialized form that is written to Kafka.")
-        .define("offset.flush.interval.ms", T.LONG, 60000, Range.at_least(0), I.LOW,
-                "Interval at which to try committing offsets for tasks.")
-        .define("offset.flush.timeout.ms", T.LONG, 5000, Range.at_least(0), I.LOW,
-                "Maximum number of milliseconds to wait for records to flush and partition offset data "
-                "to be committed to offset storage before cancelling the process and restoring the "
-                "offset data to be committed in a future attempt.")
-        .define("task.shutdown.graceful.timeout.ms", T.LONG, 5000, Range.at_least(0), I.LOW,
-                "Amount of time to wait for tasks to shutdown gracefully.")
-        .define("plugin.path", T.LIST, "", None, I.LOW,
-                "Accepted for compatibility; plugins are found through Python entry points.")
-        .define("listeners", T.LIST, "http://:8083", None, I.LOW,
-                "List of comma-separated URIs the REST API will listen on.")
-        .define("rest.host.name", T.STRING, None, None, I.LOW, "Deprecated: hostname for the REST API.")
+        .define(
+            "bootstrap.servers",
+            T.LIST,
+            "localhost:9092",
+            None,
+            I.HIGH,
+            "A list of host/port pairs used to establish the initial connection to the Kafka cluster.",
+        )
+        .define(
+            "key.converter",
+            T.CLASS,
+            ConfigDef.NO_DEFAULT_VALUE,
+            None,
+            I.HIGH,
+            "Converter class used to convert between Kafka Connect format and the serialized form "
+            "that is written to Kafka. This controls the format of the keys in messages.",
+        )
+        .define(
+            "value.converter",
+            T.CLASS,
+            ConfigDef.NO_DEFAULT_VALUE,
+            None,
+            I.HIGH,
+            "Converter class used for the values in messages.",
+        )
+        .define(
+            "header.converter",
+            T.CLASS,
+            "org.apache.kafka.connect.storage.SimpleHeaderConverter",
+            None,
+            I.LOW,
+            "HeaderConverter class used to convert between Kafka Connect format and "
+            "the serialized form that is written to Kafka.",
+        )
+        .define(
+            "offset.flush.interval.ms",
+            T.LONG,
+            60000,
+            Range.at_least(0),
+            I.LOW,
+            "Interval at which to try committing offsets for tasks.",
+        )
+        .define(
+            "offset.flush.timeout.ms",
+            T.LONG,
+            5000,
+            Range.at_least(0),
+            I.LOW,
+            "Maximum number of milliseconds to wait for records to flush and partition offset data "
+            "to be committed to offset storage before cancelling the process and restoring the "
+            "offset data to be committed in a future attempt.",
+        )
+        .define(
+            "task.shutdown.graceful.timeout.ms",
+            T.LONG,
+            5000,
+            Range.at_least(0),
+            I.LOW,
+            "Amount of time to wait for tasks to shutdown gracefully.",
+        )
+        .define(
+            "plugin.path",
+            T.LIST,
+            "",
+            None,
+            I.LOW,
+            "Accepted for compatibility; plugins are found through Python entry points.",
+        )
+        .define(
+            "listeners",
+            T.LIST,
+            "http://:8083",
+            None,
+            I.LOW,
+            "List of comma-separated URIs the REST API will listen on.",
+        )
+        .define(
+            "rest.host.name", T.STRING, None, None, I.LOW, "Deprecated: hostname for the REST API."
+        )
         .define("rest.port", T.INT, None, None, I.LOW, "Deprecated: port for the REST API.")
-        .define("rest.advertised.host.name", T.STRING, None, None, I.LOW,
-                "If this is set, this is the hostname that will be given out to other workers.")
-        .define("rest.advertised.port", T.INT, None, None, I.LOW,
-                "If this is set, this is the port that will be given out to other workers.")
-        .define("rest.advertised.listener", T.STRING, None, None, I.LOW,
-                "Sets the advertised listener (HTTP or HTTPS) which will be given to other workers.")
-        .define("access.control.allow.origin", T.STRING, "", None, I.LOW,
-                "Value to set the Access-Control-Allow-Origin header to for REST API requests.")
-        .define("access.control.allow.methods", T.STRING, "", None, I.LOW,
-                "Sets the methods supported for cross origin requests.")
-        .define("response.http.headers.config", T.STRING, "", None, I.LOW,
-                "Rules for REST API HTTP response headers.")
-        .define("rest.request.timeout.ms", T.LONG, 90000, Range.at_least(1), I.LOW,
-                "How long a REST request waits for the herder before it fails with 500.")
-        .define("connector.client.config.override.policy", T.STRING, "All",
-                None, I.MEDIUM, "Which client configurations connectors may override: All, None or Principal.")
-        .define("topic.tracking.enable", T.BOOLEAN, True, None, I.LOW,
-                "Enable tracking the set of active topics per connector during runtime.")
-        .define("topic.tracking.allow.reset", T.BOOLEAN, True, None, I.LOW,
-                "If set to true, it allows user requests to reset the set of active topics per connector.")
-        .define("config.providers", T.LIST, "", None, I.LOW,
-                "Comma-separated names of ConfigProvider classes.")
-        .define("client.id", T.STRING, "", None, I.LOW, "An id string to pass to the server when making requests.")
-        .define("exactly.once.source.support", T.STRING, "disabled",
-                ValidString.in_("disabled", "preparing", "enabled"), I.LOW,
-                "Whether to enable exactly-once support for source connectors (not implemented: only "
-                "'disabled' takes effect).")
+        .define(
+            "rest.advertised.host.name",
+            T.STRING,
+            None,
+            None,
+            I.LOW,
+            "If this is set, this is the hostname that will be given out to other workers.",
+        )
+        .define(
+            "rest.advertised.port",
+            T.INT,
+            None,
+            None,
+            I.LOW,
+            "If this is set, this is the port that will be given out to other workers.",
+        )
+        .define(
+            "rest.advertised.listener",
+            T.STRING,
+            None,
+            None,
+            I.LOW,
+            "Sets the advertised listener (HTTP or HTTPS) which will be given to other workers.",
+        )
+        .define(
+            "access.control.allow.origin",
+            T.STRING,
+            "",
+            None,
+            I.LOW,
+            "Value to set the Access-Control-Allow-Origin header to for REST API requests.",
+        )
+        .define(
+            "access.control.allow.methods",
+            T.STRING,
+            "",
+            None,
+            I.LOW,
+            "Sets the methods supported for cross origin requests.",
+        )
+        .define(
+            "response.http.headers.config",
+            T.STRING,
+            "",
+            None,
+            I.LOW,
+            "Rules for REST API HTTP response headers.",
+        )
+        .define(
+            "rest.request.timeout.ms",
+            T.LONG,
+            90000,
+            Range.at_least(1),
+            I.LOW,
+            "How long a REST request waits for the herder before it fails with 500.",
+        )
+        .define(
+            "connector.client.config.override.policy",
+            T.STRING,
+            "All",
+            None,
+            I.MEDIUM,
+            "Which client configurations connectors may override: All, None or Principal.",
+        )
+        .define(
+            "topic.tracking.enable",
+            T.BOOLEAN,
+            True,
+            None,
+            I.LOW,
+            "Enable tracking the set of active topics per connector during runtime.",
+        )
+        .define(
+            "topic.tracking.allow.reset",
+            T.BOOLEAN,
+            True,
+            None,
+            I.LOW,
+            "If set to true, it allows user requests to reset the set of active topics per connector.",
+        )
+        .define(
+            "config.providers",
+            T.LIST,
+            "",
+            None,
+            I.LOW,
+            "Comma-separated names of ConfigProvider classes.",
+        )
+        .define(
+            "client.id",
+            T.STRING,
+            "",
+            None,
+            I.LOW,
+            "An id string to pass to the server when making requests.",
+        )
+        .define(
+            "exactly.once.source.support",
+            T.STRING,
+            "disabled",
+            ValidString.in_("disabled", "preparing", "enabled"),
+            I.LOW,
+            "Whether to enable exactly-once support for source connectors (not implemented: only "
+            "'disabled' takes effect).",
+        )
     )
 
 
 def standalone_definition() -> ConfigDef:
-    return _common_definition().define(
-        "offset.storage.file.filename", T.STRING, ConfigDef.NO_DEFAULT_VALUE, None, I.HIGH,
-        "File to store offset data in.",
-    ).define(
-        "config.storage.file.filename", T.STRING, "", None, I.LOW,
-        "kconnect only: file to keep connector configs and target states in, so connectors "
-        "created or changed through REST survive a restart. Empty: not kept (Kafka's behaviour).",
+    return (
+        _common_definition()
+        .define(
+            "offset.storage.file.filename",
+            T.STRING,
+            ConfigDef.NO_DEFAULT_VALUE,
+            None,
+            I.HIGH,
+            "File to store offset data in.",
+        )
+        .define(
+            "config.storage.file.filename",
+            T.STRING,
+            "",
+            None,
+            I.LOW,
+            "kconnect only: file to keep connector configs and target states in, so connectors "
+            "created or changed through REST survive a restart. Empty: not kept (Kafka's behaviour).",
+        )
     )
 
 
@@ -102,7 +248,9 @@ class WorkerConfig(AbstractConfig):
         """The first HTTP listener's host and port (the old rest.host.name/rest.port keys win
         when listeners is left at its default, as in Kafka)."""
         listeners = self.get("listeners") or []
-        if self.originals().get("listeners") is None and (self.get("rest.port") or self.get("rest.host.name")):
+        if self.originals().get("listeners") is None and (
+            self.get("rest.port") or self.get("rest.host.name")
+        ):
             return self.get("rest.host.name") or "", int(self.get("rest.port") or 8083)
         first = listeners[0] if listeners else "http://:8083"
         rest = first.split("://", 1)[-1]

@@ -35,9 +35,14 @@ def write_properties(path: Path, props: Mapping[str, Any]) -> Path:
 class StandaloneWorker:
     """Runs ``kconnect standalone worker.properties c1.properties …`` as a child process."""
 
-    def __init__(self, workdir: Path, worker_props: Mapping[str, Any] | Path,
-                 connectors: Sequence[Mapping[str, Any] | Path] = (), rest_port: int | None = None,
-                 name: str = "worker"):
+    def __init__(
+        self,
+        workdir: Path,
+        worker_props: Mapping[str, Any] | Path,
+        connectors: Sequence[Mapping[str, Any] | Path] = (),
+        rest_port: int | None = None,
+        name: str = "worker",
+    ):
         self.workdir = Path(workdir)
         self.rest_port = rest_port or free_port()
         if isinstance(worker_props, Path):
@@ -51,7 +56,8 @@ class StandaloneWorker:
                 self.connector_files.append(connector)
             else:
                 self.connector_files.append(
-                    write_properties(self.workdir / f"{name}-connector-{i}.properties", connector))
+                    write_properties(self.workdir / f"{name}-connector-{i}.properties", connector)
+                )
         self.log_path = self.workdir / f"{name}.log"
         self.process: subprocess.Popen[bytes] | None = None
 
@@ -62,9 +68,17 @@ class StandaloneWorker:
     def start(self) -> StandaloneWorker:
         log = open(self.log_path, "ab")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "kconnect.cli", "standalone", str(self.worker_file),
-             *map(str, self.connector_files)],
-            stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+            [
+                sys.executable,
+                "-m",
+                "kconnect.cli",
+                "standalone",
+                str(self.worker_file),
+                *map(str, self.connector_files),
+            ],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
         log.close()
         return self
@@ -107,7 +121,9 @@ class StandaloneWorker:
         except FileNotFoundError:
             return ""
 
-    def wait_for(self, condition: Callable[[], bool], timeout_s: float = 120, what: str = "condition") -> None:
+    def wait_for(
+        self, condition: Callable[[], bool], timeout_s: float = 120, what: str = "condition"
+    ) -> None:
         """Poll ``condition`` until true; fail with the worker's log tail when time runs out or
         the worker dies."""
         deadline = time.monotonic() + timeout_s
@@ -115,10 +131,14 @@ class StandaloneWorker:
             if condition():
                 return
             if self.returncode is not None:
-                raise AssertionError(f"worker exited with {self.returncode} while waiting for {what}:\n"
-                                     + self.log_text()[-5000:])
+                raise AssertionError(
+                    f"worker exited with {self.returncode} while waiting for {what}:\n"
+                    + self.log_text()[-5000:]
+                )
             time.sleep(0.2)
-        raise AssertionError(f"timed out after {timeout_s}s waiting for {what}:\n" + self.log_text()[-5000:])
+        raise AssertionError(
+            f"timed out after {timeout_s}s waiting for {what}:\n" + self.log_text()[-5000:]
+        )
 
     def __enter__(self) -> StandaloneWorker:
         return self.start()

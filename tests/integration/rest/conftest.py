@@ -27,7 +27,9 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def wait_for(predicate: Callable[[], Any], timeout: float = 30.0, interval: float = 0.2, what: str = "") -> Any:
+def wait_for(
+    predicate: Callable[[], Any], timeout: float = 30.0, interval: float = 0.2, what: str = ""
+) -> Any:
     deadline = time.monotonic() + timeout
     last: Any = None
     while time.monotonic() < deadline:
@@ -35,14 +37,21 @@ def wait_for(predicate: Callable[[], Any], timeout: float = 30.0, interval: floa
         if last:
             return last
         time.sleep(interval)
-    raise AssertionError(f"timed out after {timeout}s waiting for {what or predicate}; last value {last!r}")
+    raise AssertionError(
+        f"timed out after {timeout}s waiting for {what or predicate}; last value {last!r}"
+    )
 
 
 class Worker:
     """One connect-standalone process and a requests session to its REST API."""
 
-    def __init__(self, workdir: Path, bootstrap: str, extra: dict[str, str] | None = None,
-                 connector_files: list[Path] | None = None):
+    def __init__(
+        self,
+        workdir: Path,
+        bootstrap: str,
+        extra: dict[str, str] | None = None,
+        connector_files: list[Path] | None = None,
+    ):
         self.workdir = workdir
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
@@ -66,18 +75,34 @@ class Worker:
         self.log = workdir / f"worker-{self.port}.log"
 
     def start(self, timeout: float = 60.0) -> Worker:
-        env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")])}
+        env = {
+            **os.environ,
+            "PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")]),
+        }
         with open(self.log, "ab") as log:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "kconnect.cli", "standalone", str(self.properties),
-                 *map(str, self.connector_files)],
-                stdout=log, stderr=subprocess.STDOUT, env=env, cwd=self.workdir, start_new_session=True)
+                [
+                    sys.executable,
+                    "-m",
+                    "kconnect.cli",
+                    "standalone",
+                    str(self.properties),
+                    *map(str, self.connector_files),
+                ],
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                env=env,
+                cwd=self.workdir,
+                start_new_session=True,
+            )
         wait_for(self._healthy, timeout, what=f"worker health (log: {self.log})")
         return self
 
     def _healthy(self) -> bool:
         if self.process is not None and self.process.poll() is not None:
-            raise AssertionError(f"worker exited with {self.process.returncode}:\n{self.log.read_text()[-3000:]}")
+            raise AssertionError(
+                f"worker exited with {self.process.returncode}:\n{self.log.read_text()[-3000:]}"
+            )
         try:
             return self.session.get(self.url + "/health", timeout=2).status_code == 200
         except requests.ConnectionError:
@@ -105,7 +130,9 @@ class Worker:
         status = self.get(f"/connectors/{name}/status").json()
         return status["connector"]["state"], [t["state"] for t in status["tasks"]]
 
-    def wait_state(self, name: str, connector: str, tasks: list[str] | None = None, timeout: float = 30) -> None:
+    def wait_state(
+        self, name: str, connector: str, tasks: list[str] | None = None, timeout: float = 30
+    ) -> None:
         def matches() -> bool:
             state, task_states = self.state(name)
             return state == connector and (tasks is None or task_states == tasks)
@@ -117,8 +144,11 @@ class Worker:
 def worker_factory(tmp_path: Path, bootstrap_servers: str) -> Iterator[Callable[..., Worker]]:
     workers: list[Worker] = []
 
-    def make(extra: dict[str, str] | None = None, connector_files: list[Path] | None = None,
-             start: bool = True) -> Worker:
+    def make(
+        extra: dict[str, str] | None = None,
+        connector_files: list[Path] | None = None,
+        start: bool = True,
+    ) -> Worker:
         worker = Worker(tmp_path, bootstrap_servers, extra, connector_files)
         workers.append(worker)
         return worker.start() if start else worker
@@ -137,8 +167,14 @@ class TopicReader:
     """Reads every value of a topic from the beginning, incrementally."""
 
     def __init__(self, bootstrap: str, topic: str):
-        self.consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": f"reader-{uuid.uuid4().hex}",
-                                  "auto.offset.reset": "earliest", "enable.auto.commit": False})
+        self.consumer = Consumer(
+            {
+                "bootstrap.servers": bootstrap,
+                "group.id": f"reader-{uuid.uuid4().hex}",
+                "auto.offset.reset": "earliest",
+                "enable.auto.commit": False,
+            }
+        )
         self.consumer.subscribe([topic])
         self.values: list[str] = []
 
@@ -151,7 +187,11 @@ class TopicReader:
         return self.values
 
     def wait_count(self, count: int, timeout: float = 30.0) -> list[str]:
-        wait_for(lambda: len(self.poll(0.3)) >= count, timeout, what=f"{count} records (have {len(self.values)})")
+        wait_for(
+            lambda: len(self.poll(0.3)) >= count,
+            timeout,
+            what=f"{count} records (have {len(self.values)})",
+        )
         return self.values
 
     def close(self) -> None:

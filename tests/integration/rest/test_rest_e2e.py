@@ -21,14 +21,27 @@ def write_lines(path: Path, first: int, last: int, mode: str = "w") -> None:
 
 
 def create_source(worker, name: str, path: Path, topic: str, **extra) -> dict:
-    result = worker.request("POST", "/connectors", json={
-        "name": name, "config": {"connector.class": SOURCE_CLASS, "tasks.max": "1", "file": str(path),
-                                 "topic": topic}, **extra})
+    result = worker.request(
+        "POST",
+        "/connectors",
+        json={
+            "name": name,
+            "config": {
+                "connector.class": SOURCE_CLASS,
+                "tasks.max": "1",
+                "file": str(path),
+                "topic": topic,
+            },
+            **extra,
+        },
+    )
     assert result.status_code == 201, result.text
     return result.json()
 
 
-def test_source_lifecycle_create_status_restart_delete(worker, tmp_path, unique_topic, topic_reader):
+def test_source_lifecycle_create_status_restart_delete(
+    worker, tmp_path, unique_topic, topic_reader
+):
     source = tmp_path / "in.txt"
     write_lines(source, 1, 20)
     info = create_source(worker, "src", source, unique_topic)
@@ -44,8 +57,11 @@ def test_source_lifecycle_create_status_restart_delete(worker, tmp_path, unique_
     tasks = worker.get("/connectors/src/tasks").json()
     assert tasks[0]["config"]["task.class"].endswith("FileStreamSourceTask")
     assert worker.get("/connectors/src/tasks/0/status").json()["state"] == "RUNNING"
-    again = worker.request("POST", "/connectors", json={"name": "src", "config": {"connector.class": SOURCE_CLASS,
-                                                                                  "topic": unique_topic}})
+    again = worker.request(
+        "POST",
+        "/connectors",
+        json={"name": "src", "config": {"connector.class": SOURCE_CLASS, "topic": unique_topic}},
+    )
     assert again.status_code == 409
 
     assert worker.request("POST", "/connectors/src/restart").status_code == 204
@@ -61,15 +77,20 @@ def test_source_lifecycle_create_status_restart_delete(worker, tmp_path, unique_
     assert len(reader.poll(0.5)) == 20
 
     offsets = worker.get("/connectors/src/offsets").json()
-    assert offsets == {"offsets": [{"partition": {"filename": str(source)},
-                                    "offset": {"position": source.stat().st_size}}]}
+    assert offsets == {
+        "offsets": [
+            {"partition": {"filename": str(source)}, "offset": {"position": source.stat().st_size}}
+        ]
+    }
 
     assert worker.request("DELETE", "/connectors/src").status_code == 204
     assert worker.get("/connectors/src").status_code == 404
     assert worker.get("/connectors").json() == []
 
 
-def test_pause_holds_records_and_resume_delivers_the_rest(worker, tmp_path, unique_topic, topic_reader):
+def test_pause_holds_records_and_resume_delivers_the_rest(
+    worker, tmp_path, unique_topic, topic_reader
+):
     source = tmp_path / "in.txt"
     write_lines(source, 1, 50)
     create_source(worker, "paused-src", source, unique_topic)
@@ -90,16 +111,23 @@ def test_pause_holds_records_and_resume_delivers_the_rest(worker, tmp_path, uniq
     assert values == [f"line-{n}" for n in range(1, 121)], "records were lost or duplicated"
 
 
-def test_stop_alter_offsets_resume_restarts_from_new_offset(worker, tmp_path, unique_topic, topic_reader):
+def test_stop_alter_offsets_resume_restarts_from_new_offset(
+    worker, tmp_path, unique_topic, topic_reader
+):
     source = tmp_path / "in.txt"
     write_lines(source, 1, 10)
     create_source(worker, "rewind", source, unique_topic)
     reader = topic_reader(unique_topic)
     reader.wait_count(10)
-    wait_for(lambda: worker.get("/connectors/rewind/offsets").json()["offsets"], what="committed offsets")
+    wait_for(
+        lambda: worker.get("/connectors/rewind/offsets").json()["offsets"], what="committed offsets"
+    )
 
-    not_stopped = worker.request("PATCH", "/connectors/rewind/offsets", json={"offsets": [
-        {"partition": {"filename": str(source)}, "offset": {"position": 0}}]})
+    not_stopped = worker.request(
+        "PATCH",
+        "/connectors/rewind/offsets",
+        json={"offsets": [{"partition": {"filename": str(source)}, "offset": {"position": 0}}]},
+    )
     assert not_stopped.status_code == 400
     assert "STOPPED" in not_stopped.json()["message"]
 
@@ -107,12 +135,23 @@ def test_stop_alter_offsets_resume_restarts_from_new_offset(worker, tmp_path, un
     worker.wait_state("rewind", "STOPPED", [])
     assert worker.get("/connectors/rewind").json()["tasks"] == []
     position_after_line_5 = len("".join(f"line-{n}\n" for n in range(1, 6)).encode())
-    altered = worker.request("PATCH", "/connectors/rewind/offsets", json={"offsets": [
-        {"partition": {"filename": str(source)}, "offset": {"position": position_after_line_5}}]})
+    altered = worker.request(
+        "PATCH",
+        "/connectors/rewind/offsets",
+        json={
+            "offsets": [
+                {
+                    "partition": {"filename": str(source)},
+                    "offset": {"position": position_after_line_5},
+                }
+            ]
+        },
+    )
     assert altered.status_code == 200, altered.text
     assert "altered successfully" in altered.json()["message"]
     assert worker.get("/connectors/rewind/offsets").json()["offsets"][0]["offset"] == {
-        "position": position_after_line_5}
+        "position": position_after_line_5
+    }
 
     assert worker.request("PUT", "/connectors/rewind/resume").status_code == 202
     worker.wait_state("rewind", "RUNNING", ["RUNNING"])
@@ -129,12 +168,22 @@ def test_stop_alter_offsets_resume_restarts_from_new_offset(worker, tmp_path, un
     assert reader.wait_count(25)[15:] == [f"line-{n}" for n in range(1, 11)]
 
 
-def test_sink_offsets_use_kafka_topic_partition_offset(worker, tmp_path, unique_topic, kafka_cluster):
+def test_sink_offsets_use_kafka_topic_partition_offset(
+    worker, tmp_path, unique_topic, kafka_cluster
+):
     source, sink = tmp_path / "in.txt", tmp_path / "out.txt"
     write_lines(source, 1, 10)
     create_source(worker, "feed", source, unique_topic)
-    created = worker.request("PUT", "/connectors/drain/config", json={
-        "connector.class": SINK_CLASS, "tasks.max": "1", "file": str(sink), "topics": unique_topic})
+    created = worker.request(
+        "PUT",
+        "/connectors/drain/config",
+        json={
+            "connector.class": SINK_CLASS,
+            "tasks.max": "1",
+            "file": str(sink),
+            "topics": unique_topic,
+        },
+    )
     assert created.status_code == 201
     assert created.headers["Location"].endswith("/connectors/drain")
     wait_for(lambda: sink.exists() and sink.read_text().count("\n") == 10, what="sink file")
@@ -144,20 +193,43 @@ def test_sink_offsets_use_kafka_topic_partition_offset(worker, tmp_path, unique_
         return offsets if offsets and offsets[0]["offset"]["kafka_offset"] == 10 else None
 
     offsets = wait_for(committed, 30, what="sink offsets")
-    assert offsets == [{"partition": {"kafka_topic": unique_topic, "kafka_partition": 0},
-                        "offset": {"kafka_offset": 10}}]
-    topics = wait_for(lambda: worker.get("/connectors/drain/topics").json()["drain"]["topics"], what="topics")
+    assert offsets == [
+        {
+            "partition": {"kafka_topic": unique_topic, "kafka_partition": 0},
+            "offset": {"kafka_offset": 10},
+        }
+    ]
+    topics = wait_for(
+        lambda: worker.get("/connectors/drain/topics").json()["drain"]["topics"], what="topics"
+    )
     assert topics == [unique_topic]
     assert worker.request("PUT", "/connectors/drain/topics/reset").status_code == 202
 
     worker.request("PUT", "/connectors/drain/stop")
     worker.wait_state("drain", "STOPPED", [])
-    altered = worker.request("PATCH", "/connectors/drain/offsets", json={"offsets": [
-        {"partition": {"kafka_topic": unique_topic, "kafka_partition": 0}, "offset": {"kafka_offset": 7}}]})
+    altered = worker.request(
+        "PATCH",
+        "/connectors/drain/offsets",
+        json={
+            "offsets": [
+                {
+                    "partition": {"kafka_topic": unique_topic, "kafka_partition": 0},
+                    "offset": {"kafka_offset": 7},
+                }
+            ]
+        },
+    )
     assert altered.status_code == 200, altered.text
-    assert worker.get("/connectors/drain/offsets").json()["offsets"][0]["offset"] == {"kafka_offset": 7}
-    bad = worker.request("PATCH", "/connectors/drain/offsets", json={"offsets": [
-        {"partition": {"kafka_topic": unique_topic}, "offset": {"kafka_offset": 7}}]})
+    assert worker.get("/connectors/drain/offsets").json()["offsets"][0]["offset"] == {
+        "kafka_offset": 7
+    }
+    bad = worker.request(
+        "PATCH",
+        "/connectors/drain/offsets",
+        json={
+            "offsets": [{"partition": {"kafka_topic": unique_topic}, "offset": {"kafka_offset": 7}}]
+        },
+    )
     assert bad.status_code == 400
     assert "kafka_partition" in bad.json()["message"]
     worker.request("PUT", "/connectors/drain/resume")
@@ -175,8 +247,10 @@ def test_command_line_connector_and_states_survive_restart(worker_factory, tmp_p
     source = tmp_path / "in.txt"
     write_lines(source, 1, 3)
     properties = tmp_path / "cli-source.properties"
-    properties.write_text(f"name=cli-source\nconnector.class=FileStreamSource\ntasks.max=1\nfile={source}\n"
-                          f"topic={unique_topic}\n")
+    properties.write_text(
+        f"name=cli-source\nconnector.class=FileStreamSource\ntasks.max=1\nfile={source}\n"
+        f"topic={unique_topic}\n"
+    )
     first = worker_factory(connector_files=[properties])
     assert first.get("/connectors").json() == ["cli-source"]
     create_source(first, "rest-source", source, unique_topic, initial_state="PAUSED")

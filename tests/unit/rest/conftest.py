@@ -43,7 +43,9 @@ class FakeHerder:
 
     def connector_info(self, name: str) -> dict[str, Any]:
         config = self._require(name)
-        tasks = [] if self.targets[name] is TargetState.STOPPED else [{"connector": name, "task": 0}]
+        tasks = (
+            [] if self.targets[name] is TargetState.STOPPED else [{"connector": name, "task": 0}]
+        )
         return {"name": name, "config": dict(config), "tasks": tasks, "type": self._type(config)}
 
     def connector_config(self, name: str) -> dict[str, str]:
@@ -51,17 +53,26 @@ class FakeHerder:
 
     def connector_status(self, name: str) -> dict[str, Any]:
         config = self._require(name)
-        state = {TargetState.STARTED: "RUNNING", TargetState.PAUSED: "PAUSED",
-                 TargetState.STOPPED: "STOPPED"}[self.targets[name]]
+        state = {
+            TargetState.STARTED: "RUNNING",
+            TargetState.PAUSED: "PAUSED",
+            TargetState.STOPPED: "STOPPED",
+        }[self.targets[name]]
         tasks = [] if state == "STOPPED" else [{"id": 0, "state": state, "worker_id": WORKER_ID}]
-        return {"name": name, "connector": {"state": state, "worker_id": WORKER_ID}, "tasks": tasks,
-                "type": self._type(config)}
+        return {
+            "name": name,
+            "connector": {"state": state, "worker_id": WORKER_ID},
+            "tasks": tasks,
+            "type": self._type(config),
+        }
 
     def task_configs(self, name: str) -> list[dict[str, Any]]:
         config = self._require(name)
         if self.targets[name] is TargetState.STOPPED:
             return []
-        return [{"id": {"connector": name, "task": 0}, "config": {**config, "task.class": "x.Task"}}]
+        return [
+            {"id": {"connector": name, "task": 0}, "config": {**config, "task.class": "x.Task"}}
+        ]
 
     def task_status(self, name: str, task: int) -> dict[str, Any]:
         self._require(name)
@@ -71,20 +82,55 @@ class FakeHerder:
 
     def validate(self, config: dict[str, Any]) -> dict[str, Any]:
         if self.stuck:
-            raise RequestTimeoutError("Connector FakeConnector validate() did not complete within 100 ms")
-        errors = [] if config.get("file") else ['Missing required configuration "file" which has no default value.']
-        name_errors = [] if config.get("name") else ['Missing required configuration "name" which has no default value.']
-        entry = lambda key, errs: {
-            "definition": {"name": key, "type": "STRING", "required": True, "default_value": None,
-                           "importance": "HIGH", "documentation": "", "group": "Common", "width": "NONE",
-                           "display_name": key, "dependents": [], "order": 1},
-            "value": {"name": key, "value": config.get(key), "recommended_values": [], "errors": errs,
-                      "visible": True}}
-        return {"name": str(config.get("connector.class")), "error_count": len(errors) + len(name_errors),
-                "groups": ["Common"], "configs": [entry("name", name_errors), entry("file", errors)]}
+            raise RequestTimeoutError(
+                "Connector FakeConnector validate() did not complete within 100 ms"
+            )
+        errors = (
+            []
+            if config.get("file")
+            else ['Missing required configuration "file" which has no default value.']
+        )
+        name_errors = (
+            []
+            if config.get("name")
+            else ['Missing required configuration "name" which has no default value.']
+        )
+        entry = lambda key, errs: {  # noqa: E731
+            "definition": {
+                "name": key,
+                "type": "STRING",
+                "required": True,
+                "default_value": None,
+                "importance": "HIGH",
+                "documentation": "",
+                "group": "Common",
+                "width": "NONE",
+                "display_name": key,
+                "dependents": [],
+                "order": 1,
+            },
+            "value": {
+                "name": key,
+                "value": config.get(key),
+                "recommended_values": [],
+                "errors": errs,
+                "visible": True,
+            },
+        }
+        return {
+            "name": str(config.get("connector.class")),
+            "error_count": len(errors) + len(name_errors),
+            "groups": ["Common"],
+            "configs": [entry("name", name_errors), entry("file", errors)],
+        }
 
-    def put_connector_config(self, name: str, config: dict[str, Any], allow_replace: bool,
-                             initial_state: TargetState | None = None) -> tuple[bool, dict[str, Any]]:
+    def put_connector_config(
+        self,
+        name: str,
+        config: dict[str, Any],
+        allow_replace: bool,
+        initial_state: TargetState | None = None,
+    ) -> tuple[bool, dict[str, Any]]:
         self.calls.append(("put", name, dict(config), allow_replace, initial_state))
         if "connector.class" not in config:
             raise BadRequestError("Connector config {} contains no connector type")
@@ -120,10 +166,14 @@ class FakeHerder:
     def stop_connector(self, name: str) -> None:
         self._require(name)
         if self.stuck:
-            raise RequestTimeoutError("Request timed out: the herder did not complete it within 100 ms")
+            raise RequestTimeoutError(
+                "Request timed out: the herder did not complete it within 100 ms"
+            )
         self.targets[name] = TargetState.STOPPED
 
-    def restart_connector(self, name: str, include_tasks: bool = False, only_failed: bool = False) -> dict[str, Any]:
+    def restart_connector(
+        self, name: str, include_tasks: bool = False, only_failed: bool = False
+    ) -> dict[str, Any]:
         self.calls.append(("restart", name, include_tasks, only_failed))
         status = self.connector_status(name)
         status["connector"]["state"] = "RESTARTING"
@@ -143,7 +193,9 @@ class FakeHerder:
     def _check_stopped(self, name: str) -> None:
         self._require(name)
         if self.targets[name] is not TargetState.STOPPED:
-            raise BadRequestError("Connectors must be in the STOPPED state before their offsets can be modified.")
+            raise BadRequestError(
+                "Connectors must be in the STOPPED state before their offsets can be modified."
+            )
 
     def alter_connector_offsets(self, name: str, entries: list[tuple[Any, Any]]) -> str:
         self._check_stopped(name)
@@ -186,5 +238,8 @@ def make_client(herder: Any, **settings: Any) -> testing.TestClient:
     return testing.TestClient(create_app(herder, Settings(settings)))
 
 
-SOURCE_CONFIG = {"connector.class": "org.apache.kafka.connect.file.FileStreamSourceConnector",
-                 "tasks.max": "1", "topic": "connect-test"}
+SOURCE_CONFIG = {
+    "connector.class": "org.apache.kafka.connect.file.FileStreamSourceConnector",
+    "tasks.max": "1",
+    "topic": "connect-test",
+}

@@ -9,8 +9,12 @@ from tests.unit.rest.conftest import SOURCE_CONFIG, FakeHerder, make_client
 JSON = {"Content-Type": "application/json"}
 
 
-def create(client: testing.TestClient, name: str = "local-console-source", **extra) -> testing.Result:
-    return client.simulate_post("/connectors", json={"name": name, "config": dict(SOURCE_CONFIG), **extra})
+def create(
+    client: testing.TestClient, name: str = "local-console-source", **extra
+) -> testing.Result:
+    return client.simulate_post(
+        "/connectors", json={"name": name, "config": dict(SOURCE_CONFIG), **extra}
+    )
 
 
 def test_seed_example_creates_connector_with_201_and_location(client):
@@ -27,13 +31,22 @@ def test_create_twice_is_409(client):
     create(client)
     result = create(client)
     assert result.status_code == 409
-    assert result.json == {"error_code": 409, "message": "Connector local-console-source already exists"}
+    assert result.json == {
+        "error_code": 409,
+        "message": "Connector local-console-source already exists",
+    }
 
 
 def test_create_with_initial_state(client, herder: FakeHerder):
-    for name, state, expected in (("a", "PAUSED", "PAUSED"), ("b", "stopped", "STOPPED"), ("c", "RUNNING", "RUNNING")):
+    for name, state, expected in (
+        ("a", "PAUSED", "PAUSED"),
+        ("b", "stopped", "STOPPED"),
+        ("c", "RUNNING", "RUNNING"),
+    ):
         assert create(client, name, initial_state=state).status_code == 201
-        assert client.simulate_get(f"/connectors/{name}/status").json["connector"]["state"] == expected
+        assert (
+            client.simulate_get(f"/connectors/{name}/status").json["connector"]["state"] == expected
+        )
 
 
 def test_create_with_unknown_initial_state_is_400(client):
@@ -43,27 +56,37 @@ def test_create_with_unknown_initial_state_is_400(client):
 
 
 def test_create_name_mismatch_is_400(client):
-    result = client.simulate_post("/connectors", json={"name": "a", "config": {**SOURCE_CONFIG, "name": "b"}})
+    result = client.simulate_post(
+        "/connectors", json={"name": "a", "config": {**SOURCE_CONFIG, "name": "b"}}
+    )
     assert result.status_code == 400
-    assert result.json["message"] == ("Connector name configuration (b) doesn't match connector name in the URL (a)")
+    assert result.json["message"] == (
+        "Connector name configuration (b) doesn't match connector name in the URL (a)"
+    )
 
 
 def test_create_trims_name_and_needs_config(client):
     assert client.simulate_post("/connectors", json={"name": "x"}).status_code == 400
-    result = client.simulate_post("/connectors", json={"name": "  spaced  ", "config": dict(SOURCE_CONFIG)})
+    result = client.simulate_post(
+        "/connectors", json={"name": "  spaced  ", "config": dict(SOURCE_CONFIG)}
+    )
     assert result.status_code == 201
     assert result.json["name"] == "spaced"
 
 
 def test_create_with_numbers_and_booleans_as_strings(client, herder: FakeHerder):
-    result = client.simulate_post("/connectors", json={"name": "n", "config": {**SOURCE_CONFIG, "tasks.max": 2,
-                                                                                 "x.flag": True}})
+    result = client.simulate_post(
+        "/connectors",
+        json={"name": "n", "config": {**SOURCE_CONFIG, "tasks.max": 2, "x.flag": True}},
+    )
     assert result.status_code == 201
     assert herder.configs["n"]["tasks.max"] == "2" and herder.configs["n"]["x.flag"] == "true"
 
 
 def test_create_wrong_content_type_is_415(client):
-    result = client.simulate_post("/connectors", body="name=x", headers={"Content-Type": "application/x-www-form-urlencoded"})
+    result = client.simulate_post(
+        "/connectors", body="name=x", headers={"Content-Type": "application/x-www-form-urlencoded"}
+    )
     assert result.status_code == 415
     assert result.json == {"error_code": 415, "message": "HTTP 415 Unsupported Media Type"}
 
@@ -109,7 +132,9 @@ def test_config_get_put_patch(client, herder: FakeHerder):
     assert updated.status_code == 200
     assert "location" not in updated.headers
     assert client.simulate_get("/connectors/a/config").json["topic"] == "t2"
-    patched = client.simulate_patch("/connectors/a/config", json={"topic": None, "batch.size": "10"})
+    patched = client.simulate_patch(
+        "/connectors/a/config", json={"topic": None, "batch.size": "10"}
+    )
     assert patched.status_code == 200
     assert "topic" not in patched.json["config"] and patched.json["config"]["batch.size"] == "10"
     assert client.simulate_patch("/connectors/zz/config", json={"a": "b"}).status_code == 404
@@ -126,8 +151,12 @@ def test_config_put_rejects_non_object_and_nested_values(client):
 def test_status_tasks_and_task_status(client):
     create(client, "a")
     status = client.simulate_get("/connectors/a/status").json
-    assert status == {"name": "a", "connector": {"state": "RUNNING", "worker_id": "127.0.0.1:8083"},
-                      "tasks": [{"id": 0, "state": "RUNNING", "worker_id": "127.0.0.1:8083"}], "type": "source"}
+    assert status == {
+        "name": "a",
+        "connector": {"state": "RUNNING", "worker_id": "127.0.0.1:8083"},
+        "tasks": [{"id": 0, "state": "RUNNING", "worker_id": "127.0.0.1:8083"}],
+        "type": "source",
+    }
     tasks = client.simulate_get("/connectors/a/tasks").json
     assert tasks[0]["id"] == {"connector": "a", "task": 0}
     assert tasks[0]["config"]["task.class"] == "x.Task"
@@ -144,7 +173,9 @@ def test_restart_forms(client, herder: FakeHerder):
     create(client, "a")
     plain = client.simulate_post("/connectors/a/restart")
     assert plain.status_code == 204 and plain.content == b""
-    full = client.simulate_post("/connectors/a/restart", params={"includeTasks": "true", "onlyFailed": "false"})
+    full = client.simulate_post(
+        "/connectors/a/restart", params={"includeTasks": "true", "onlyFailed": "false"}
+    )
     assert full.status_code == 202
     assert full.json["connector"]["state"] == "RESTARTING"
     assert full.json["tasks"][0]["state"] == "RESTARTING"
@@ -174,7 +205,11 @@ def test_pause_resume_stop(client):
     stopped = client.simulate_put("/connectors/a/stop")
     assert stopped.status_code == 204
     assert client.simulate_get("/connectors/a/status").json == {
-        "name": "a", "connector": {"state": "STOPPED", "worker_id": "127.0.0.1:8083"}, "tasks": [], "type": "source"}
+        "name": "a",
+        "connector": {"state": "STOPPED", "worker_id": "127.0.0.1:8083"},
+        "tasks": [],
+        "type": "source",
+    }
     for action in ("pause", "resume", "stop"):
         assert client.simulate_put(f"/connectors/nope/{action}").status_code == 404
 

@@ -11,7 +11,9 @@ from kconnect.runtime.worker_config import WorkerConfig
 
 from tests.unit.rest.conftest import SOURCE_CONFIG, make_client
 
-SOURCE_OFFSETS = {"offsets": [{"partition": {"filename": "/tmp/in.txt"}, "offset": {"position": 42}}]}
+SOURCE_OFFSETS = {
+    "offsets": [{"partition": {"filename": "/tmp/in.txt"}, "offset": {"position": 42}}]
+}
 
 
 @pytest.fixture
@@ -26,7 +28,9 @@ def test_offsets_alter_read_reset(stopped):
     assert client.simulate_get("/connectors/a/offsets").json == {"offsets": []}
     altered = client.simulate_patch("/connectors/a/offsets", json=SOURCE_OFFSETS)
     assert altered.status_code == 200
-    assert altered.json == {"message": "The offsets for this connector have been altered successfully"}
+    assert altered.json == {
+        "message": "The offsets for this connector have been altered successfully"
+    }
     assert client.simulate_get("/connectors/a/offsets").json == SOURCE_OFFSETS
     reset = client.simulate_delete("/connectors/a/offsets")
     assert reset.status_code == 200
@@ -35,8 +39,10 @@ def test_offsets_alter_read_reset(stopped):
 
 def test_offsets_need_stopped_connector(client):
     client.simulate_post("/connectors", json={"name": "a", "config": dict(SOURCE_CONFIG)})
-    for result in (client.simulate_patch("/connectors/a/offsets", json=SOURCE_OFFSETS),
-                   client.simulate_delete("/connectors/a/offsets")):
+    for result in (
+        client.simulate_patch("/connectors/a/offsets", json=SOURCE_OFFSETS),
+        client.simulate_delete("/connectors/a/offsets"),
+    ):
         assert result.status_code == 400
         assert result.json["message"].startswith("Connectors must be in the STOPPED state")
 
@@ -45,10 +51,18 @@ def test_offsets_bad_bodies_and_unknown_connector(stopped):
     client = stopped
     empty = client.simulate_patch("/connectors/a/offsets", json={"offsets": []})
     assert empty.status_code == 400
-    assert empty.json["message"] == "Partitions / offsets need to be provided for an alter offsets request"
+    assert (
+        empty.json["message"]
+        == "Partitions / offsets need to be provided for an alter offsets request"
+    )
     assert client.simulate_patch("/connectors/a/offsets", json={}).status_code == 400
     assert client.simulate_patch("/connectors/a/offsets", json={"offsets": [1]}).status_code == 400
-    assert client.simulate_patch("/connectors/a/offsets", json={"offsets": [{"partition": 1}]}).status_code == 400
+    assert (
+        client.simulate_patch(
+            "/connectors/a/offsets", json={"offsets": [{"partition": 1}]}
+        ).status_code
+        == 400
+    )
     assert client.simulate_get("/connectors/nope/offsets").status_code == 404
     assert client.simulate_patch("/connectors/nope/offsets", json=SOURCE_OFFSETS).status_code == 404
     assert client.simulate_delete("/connectors/nope/offsets").status_code == 404
@@ -63,13 +77,22 @@ def test_connector_plugins_lists_connectors_by_default(client):
     sink = next(p for c, p in classes.items() if c.endswith("FileStreamSinkConnector"))
     assert sink == {"class": sink["class"], "type": "sink", "version": sink["version"]}
     # sinks are listed before sources, as Kafka does
-    assert [p["type"] for p in plugins] == sorted((p["type"] for p in plugins), key=lambda t: t != "sink")
+    assert [p["type"] for p in plugins] == sorted(
+        (p["type"] for p in plugins), key=lambda t: t != "sink"
+    )
 
 
 def test_connector_plugins_all(client):
     plugins = client.simulate_get("/connector-plugins", params={"connectorsOnly": "false"}).json
     types = {p["type"] for p in plugins}
-    assert {"source", "sink", "transformation", "predicate", "converter", "header_converter"} <= types
+    assert {
+        "source",
+        "sink",
+        "transformation",
+        "predicate",
+        "converter",
+        "header_converter",
+    } <= types
 
 
 def test_connector_plugin_config(client):
@@ -78,9 +101,22 @@ def test_connector_plugin_config(client):
     assert names[0] == "file"  # the plugin's own keys first, then the common connector keys
     assert {"name", "connector.class", "tasks.max", "topics"} <= set(names)
     file_key = keys[0]
-    assert set(file_key) == {"name", "type", "required", "default_value", "importance", "documentation",
-                             "group", "width", "display_name", "dependents", "order"}
-    java_name = client.simulate_get("/connector-plugins/org.apache.kafka.connect.file.FileStreamSinkConnector/config")
+    assert set(file_key) == {
+        "name",
+        "type",
+        "required",
+        "default_value",
+        "importance",
+        "documentation",
+        "group",
+        "width",
+        "display_name",
+        "dependents",
+        "order",
+    }
+    java_name = client.simulate_get(
+        "/connector-plugins/org.apache.kafka.connect.file.FileStreamSinkConnector/config"
+    )
     assert java_name.status_code == 200
     unknown = client.simulate_get("/connector-plugins/NoSuchPlugin/config")
     assert unknown.status_code == 404
@@ -88,7 +124,9 @@ def test_connector_plugin_config(client):
 
 
 def test_transform_plugin_config(client):
-    result = client.simulate_get("/connector-plugins/org.apache.kafka.connect.transforms.RegexRouter/config")
+    result = client.simulate_get(
+        "/connector-plugins/org.apache.kafka.connect.transforms.RegexRouter/config"
+    )
     assert result.status_code == 200
     assert {"regex", "replacement"} <= {k["name"] for k in result.json}
 
@@ -96,9 +134,14 @@ def test_transform_plugin_config(client):
 @pytest.fixture
 def real_client(tmp_path):
     """A StandaloneHerder that is never started: validation needs no broker."""
-    config = WorkerConfig({"offset.storage.file.filename": str(tmp_path / "offsets"),
-                           "key.converter": "StringConverter", "value.converter": "StringConverter",
-                           "bootstrap.servers": "127.0.0.1:1"})
+    config = WorkerConfig(
+        {
+            "offset.storage.file.filename": str(tmp_path / "offsets"),
+            "key.converter": "StringConverter",
+            "value.converter": "StringConverter",
+            "bootstrap.servers": "127.0.0.1:1",
+        }
+    )
     return make_client(StandaloneHerder(config), **{"rest.request.timeout.ms": 5000})
 
 
@@ -106,46 +149,77 @@ def test_validate_seed_example(real_client):
     """Kafka's documented call, trailing slash included: only ``file`` is missing."""
     result = real_client.simulate_put(
         "/connector-plugins/FileStreamSinkConnector/config/validate/",
-        json={"connector.class": "org.apache.kafka.connect.file.FileStreamSinkConnector", "tasks.max": "1",
-              "topics": "test-topic"})
+        json={
+            "connector.class": "org.apache.kafka.connect.file.FileStreamSinkConnector",
+            "tasks.max": "1",
+            "topics": "test-topic",
+        },
+    )
     assert result.status_code == 200
     infos = result.json
     assert infos["error_count"] == 1
     assert infos["name"].endswith("FileStreamSinkConnector")
-    errors = {c["value"]["name"]: c["value"]["errors"] for c in infos["configs"] if c["value"]["errors"]}
+    errors = {
+        c["value"]["name"]: c["value"]["errors"] for c in infos["configs"] if c["value"]["errors"]
+    }
     assert errors == {"file": ['Missing required configuration "file" which has no default value.']}
     entry = next(c for c in infos["configs"] if c["definition"]["name"] == "tasks.max")
-    assert set(entry["definition"]) == {"name", "type", "required", "default_value", "importance",
-                                        "documentation", "group", "width", "display_name", "dependents", "order"}
+    assert set(entry["definition"]) == {
+        "name",
+        "type",
+        "required",
+        "default_value",
+        "importance",
+        "documentation",
+        "group",
+        "width",
+        "display_name",
+        "dependents",
+        "order",
+    }
     assert set(entry["value"]) == {"name", "value", "recommended_values", "errors", "visible"}
     assert entry["value"]["value"] == "1"
 
 
 def test_validate_class_mismatch_and_unknown_plugin(real_client):
-    mismatch = real_client.simulate_put("/connector-plugins/FileStreamSinkConnector/config/validate",
-                                        json={"connector.class": "FileStreamSourceConnector"})
+    mismatch = real_client.simulate_put(
+        "/connector-plugins/FileStreamSinkConnector/config/validate",
+        json={"connector.class": "FileStreamSourceConnector"},
+    )
     assert mismatch.status_code == 400
-    assert mismatch.json["message"] == ("Included connector type FileStreamSourceConnector does not match request "
-                                        "type FileStreamSinkConnector")
-    unknown = real_client.simulate_put("/connector-plugins/NoSuchConnector/config/validate", json={"a": "b"})
+    assert mismatch.json["message"] == (
+        "Included connector type FileStreamSourceConnector does not match request "
+        "type FileStreamSinkConnector"
+    )
+    unknown = real_client.simulate_put(
+        "/connector-plugins/NoSuchConnector/config/validate", json={"a": "b"}
+    )
     assert unknown.status_code == 400
-    wrong_type = real_client.simulate_put("/connector-plugins/FileStreamSink/config/validate", body="a=b",
-                                          headers={"Content-Type": "text/plain"})
+    wrong_type = real_client.simulate_put(
+        "/connector-plugins/FileStreamSink/config/validate",
+        body="a=b",
+        headers={"Content-Type": "text/plain"},
+    )
     assert wrong_type.status_code == 415
 
 
 def test_create_invalid_config_with_real_herder_is_400_with_kafka_message(real_client):
-    result = real_client.simulate_post("/connectors", json={"name": "s", "config": {
-        "connector.class": "FileStreamSinkConnector", "topics": "t"}})
+    result = real_client.simulate_post(
+        "/connectors",
+        json={"name": "s", "config": {"connector.class": "FileStreamSinkConnector", "topics": "t"}},
+    )
     assert result.status_code == 400
     assert result.json["message"].startswith(
         "Connector configuration is invalid and contains the following 1 error(s):\n"
-        'Missing required configuration "file" which has no default value.')
+        'Missing required configuration "file" which has no default value.'
+    )
 
 
 def test_validate_timeout_is_500(client, herder):
     herder.stuck = True
-    result = client.simulate_put("/connector-plugins/FileStreamSink/config/validate", json={"file": "x"})
+    result = client.simulate_put(
+        "/connector-plugins/FileStreamSink/config/validate", json={"file": "x"}
+    )
     assert result.status_code == 500
     assert "did not complete" in result.json["message"]
 
@@ -167,7 +241,9 @@ def test_loggers_list_and_get(client, scratch_logger):
     assert list(levels) == sorted(levels)
     child = client.simulate_get(f"/admin/loggers/{scratch_logger}.child")
     assert child.status_code == 200
-    assert child.json["level"] == level_name(logging.getLogger(f"{scratch_logger}.child").getEffectiveLevel())
+    assert child.json["level"] == level_name(
+        logging.getLogger(f"{scratch_logger}.child").getEffectiveLevel()
+    )
     assert child.json["last_modified"] is None
     missing = client.simulate_get("/admin/loggers/no.such.logger.anywhere")
     assert missing.status_code == 404
@@ -185,7 +261,9 @@ def test_logger_put_sets_namespace_and_children(client, scratch_logger):
     warn = client.simulate_put(f"/admin/loggers/{scratch_logger}", json={"level": "warn"})
     assert warn.status_code == 200
     assert logging.getLogger(scratch_logger).level == logging.WARNING
-    cluster = client.simulate_put(f"/admin/loggers/{scratch_logger}?scope=cluster", json={"level": "ERROR"})
+    cluster = client.simulate_put(
+        f"/admin/loggers/{scratch_logger}?scope=cluster", json={"level": "ERROR"}
+    )
     assert cluster.status_code == 204
     assert logging.getLogger(scratch_logger).level == logging.ERROR
 

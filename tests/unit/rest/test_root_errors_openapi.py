@@ -26,8 +26,10 @@ def test_root(client):
 def test_health(client, herder: FakeHerder):
     ok = client.simulate_get("/health")
     assert ok.status_code == 200
-    assert ok.json == {"status": "healthy",
-                       "message": "Worker has completed startup and is ready to handle requests."}
+    assert ok.json == {
+        "status": "healthy",
+        "message": "Worker has completed startup and is ready to handle requests.",
+    }
     herder.stuck = True
     stuck = client.simulate_get("/health")
     assert stuck.status_code == 500
@@ -66,23 +68,34 @@ def test_unexpected_exception_is_500_with_message(client, herder: FakeHerder):
 
 
 def test_cors_headers(herder: FakeHerder):
-    client = make_client(herder, **{"access.control.allow.origin": "http://ui.example",
-                                    "access.control.allow.methods": "GET,POST,PUT,DELETE"})
+    client = make_client(
+        herder,
+        **{
+            "access.control.allow.origin": "http://ui.example",
+            "access.control.allow.methods": "GET,POST,PUT,DELETE",
+        },
+    )
     allowed = client.simulate_get("/connectors", headers={"Origin": "http://ui.example"})
     assert allowed.headers["access-control-allow-origin"] == "http://ui.example"
     other = client.simulate_get("/connectors", headers={"Origin": "http://evil.example"})
     assert "access-control-allow-origin" not in other.headers
-    preflight = client.simulate_options("/connectors", headers={
-        "Origin": "http://ui.example", "Access-Control-Request-Method": "PUT"})
+    preflight = client.simulate_options(
+        "/connectors",
+        headers={"Origin": "http://ui.example", "Access-Control-Request-Method": "PUT"},
+    )
     assert preflight.headers["access-control-allow-methods"] == "GET,POST,PUT,DELETE"
     plain = make_client(herder).simulate_get("/connectors", headers={"Origin": "http://ui.example"})
     assert "access-control-allow-origin" not in plain.headers
 
 
 def test_response_http_headers_config(herder: FakeHerder):
-    client = make_client(herder, **{"response.http.headers.config":
-                                    "add Cache-Control: no-cache, no-store, must-revalidate, "
-                                    "set X-Frame-Options: DENY, setDate Expires: 31540000000"})
+    client = make_client(
+        herder,
+        **{
+            "response.http.headers.config": "add Cache-Control: no-cache, no-store, must-revalidate, "
+            "set X-Frame-Options: DENY, setDate Expires: 31540000000"
+        },
+    )
     result = client.simulate_get("/connectors")
     assert result.headers["cache-control"] == "no-cache, no-store, must-revalidate"
     assert result.headers["x-frame-options"] == "DENY"
@@ -99,7 +112,10 @@ def _app_routes(app) -> set[tuple[str, str]]:
             if node.resource is not None and node.method_map:
                 template = re.sub(r"\{(\w+):int\}", r"{\1}", node.uri_template)
                 for method, responder in node.method_map.items():
-                    if method not in ("OPTIONS",) and getattr(responder, "__name__", "") != "method_not_allowed":
+                    if (
+                        method not in ("OPTIONS",)
+                        and getattr(responder, "__name__", "") != "method_not_allowed"
+                    ):
                         routes.add((template, method.lower()))
             walk(node.children)
 

@@ -18,7 +18,12 @@ from tests.unit.rest.conftest import FakeHerder, Settings
 app = create_app(FakeHerder(), Settings({"rest.request.timeout.ms": 2000}))
 schema = schemathesis.openapi.from_wsgi("/openapi.json", app)
 
-CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
+CHECKS = [
+    not_a_server_error,
+    status_code_conformance,
+    content_type_conformance,
+    response_schema_conformance,
+]
 
 
 @schema.parametrize()

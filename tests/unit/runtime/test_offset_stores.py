@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 
 import pytest
-
 from kconnect.api.errors import ConnectException
 from kconnect.runtime.offsets import file_store
 from kconnect.runtime.offsets.file_store import FileOffsetBackingStore
@@ -18,7 +17,10 @@ from kconnect.runtime.offsets.offset_storage import (
 
 
 def test_keys_are_kafka_connects_json_arrays():
-    assert serialize_key("local-file-source", {"filename": "/tmp/x"}) == b'["local-file-source",{"filename":"/tmp/x"}]'
+    assert (
+        serialize_key("local-file-source", {"filename": "/tmp/x"})
+        == b'["local-file-source",{"filename":"/tmp/x"}]'
+    )
     assert parse_key(b'["c",{"p":1}]') == ("c", {"p": 1})
     assert parse_key(b"not json") is None
 

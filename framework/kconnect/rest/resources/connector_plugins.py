@@ -36,8 +36,12 @@ def _plugin_info(descriptor: PluginDescriptor, kind_name: str) -> dict[str, Any]
 def plugin_infos(registry: PluginRegistry) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """(connectors only, every plugin), sinks first then sources, as Kafka lists them."""
     connectors = registry.plugins("connector")
-    sinks = [_plugin_info(d, "sink") for d in connectors if connector_type(d.plugin_class) == "sink"]
-    sources = [_plugin_info(d, "source") for d in connectors if connector_type(d.plugin_class) == "source"]
+    sinks = [
+        _plugin_info(d, "sink") for d in connectors if connector_type(d.plugin_class) == "sink"
+    ]
+    sources = [
+        _plugin_info(d, "source") for d in connectors if connector_type(d.plugin_class) == "source"
+    ]
     everything = sinks + sources
     for kind, kind_name in _OTHER_KINDS:
         everything.extend(_plugin_info(d, kind_name) for d in registry.plugins(kind))
@@ -82,11 +86,17 @@ class ConnectorPluginConfigResource:
         try:
             instance = plugin_class()
         except Exception as error:  # noqa: BLE001 - a plugin that cannot be built is a server fault
-            raise ConnectRestError(500, f"Failed to instantiate plugin {plugin}: {error}") from error
+            raise ConnectRestError(
+                500, f"Failed to instantiate plugin {plugin}: {error}"
+            ) from error
         if not callable(getattr(instance, "config", None)):
-            raise bad_request(f"Invalid plugin class {plugin}. Valid types are sink, source, converter, "
-                              "header_converter, transformation, predicate.")
-        own: ConfigDef = call_with_timeout(f"Plugin {plugin} config()", self.timeout_s, instance.config)
+            raise bad_request(
+                f"Invalid plugin class {plugin}. Valid types are sink, source, converter, "
+                "header_converter, transformation, predicate."
+            )
+        own: ConfigDef = call_with_timeout(
+            f"Plugin {plugin} config()", self.timeout_s, instance.config
+        )
         keys: dict[str, Any] = dict(own.config_keys if own is not None else {})
         if kind == "connector" and isinstance(instance, Connector):
             for name, key in definition_for(connector_type(plugin_class)).config_keys.items():
@@ -106,7 +116,9 @@ class ConnectorPluginValidateResource:
         included = config.get("connector.class")
         if included is not None:
             if not _normalized(included).endswith(_normalized(plugin)):
-                raise bad_request(f"Included connector type {included} does not match request type {plugin}")
+                raise bad_request(
+                    f"Included connector type {included} does not match request type {plugin}"
+                )
         else:
             # Kafka answers 400 here; naming the plugin in the URL is enough to know the class.
             config["connector.class"] = plugin
@@ -123,7 +135,11 @@ def _without_missing_name(infos: dict[str, Any]) -> dict[str, Any]:
     for entry in infos.get("configs", []):
         value = entry["value"]
         if value["name"] == "name" and value["value"] is None:
-            kept = [e for e in value["errors"] if not e.startswith('Missing required configuration "name"')]
+            kept = [
+                e
+                for e in value["errors"]
+                if not e.startswith('Missing required configuration "name"')
+            ]
             removed += len(value["errors"]) - len(kept)
             value["errors"] = kept
     return {**infos, "error_count": infos["error_count"] - removed}

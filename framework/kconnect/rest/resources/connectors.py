@@ -29,8 +29,10 @@ def _check_and_put_name(name: str, config: dict[str, Any]) -> None:
     included = config.get("name")
     if included is not None:
         if included != name:
-            raise bad_request(f"Connector name configuration ({included}) doesn't match connector name "
-                              f"in the URL ({name})")
+            raise bad_request(
+                f"Connector name configuration ({included}) doesn't match connector name "
+                f"in the URL ({name})"
+            )
     else:
         config["name"] = name
 
@@ -81,7 +83,7 @@ class ConnectorsResource(_HerderResource):
             raise bad_request("Connector name must be a string")
         name = (raw_name or "").strip()
         if body.get("config") is None:
-            raise bad_request("Connector config is missing: the request needs a \"config\" object")
+            raise bad_request('Connector config is missing: the request needs a "config" object')
         config = string_map(body["config"], "Connector config")
         config = {k: v for k, v in config.items() if v is not None}
         initial = body.get("initial_state")
@@ -90,11 +92,15 @@ class ConnectorsResource(_HerderResource):
             try:
                 target = TargetState.from_initial_state(str(initial))
             except ValueError:
-                raise bad_request(f"Invalid initial_state {initial!r}: expected RUNNING, PAUSED or STOPPED") from None
+                raise bad_request(
+                    f"Invalid initial_state {initial!r}: expected RUNNING, PAUSED or STOPPED"
+                ) from None
         if not name:
             raise bad_request("Connector name must not be empty")
         _check_and_put_name(name, config)
-        _, info = self.herder.put_connector_config(name, config, allow_replace=False, initial_state=target)
+        _, info = self.herder.put_connector_config(
+            name, config, allow_replace=False, initial_state=target
+        )
         resp.status = 201
         resp.location = _location(name)
         resp.media = info
@@ -118,7 +124,9 @@ class ConnectorConfigResource(_HerderResource):
         resp.media = self.herder.connector_config(connector)
 
     def on_put(self, req: falcon.Request, resp: falcon.Response, connector: str) -> None:
-        config = {k: v for k, v in string_map(read_json(req), "Connector config").items() if v is not None}
+        config = {
+            k: v for k, v in string_map(read_json(req), "Connector config").items() if v is not None
+        }
         _check_and_put_name(connector, config)
         created, info = self.herder.put_connector_config(connector, config, allow_replace=True)
         if created:
@@ -129,8 +137,10 @@ class ConnectorConfigResource(_HerderResource):
     def on_patch(self, req: falcon.Request, resp: falcon.Response, connector: str) -> None:
         patch = string_map(read_json(req), "Connector config patch")
         if "name" in patch and patch["name"] != connector:
-            raise bad_request(f"Connector name configuration ({patch['name']}) doesn't match connector name "
-                              f"in the URL ({connector})")
+            raise bad_request(
+                f"Connector name configuration ({patch['name']}) doesn't match connector name "
+                f"in the URL ({connector})"
+            )
         resp.media = self.herder.patch_connector_config(connector, patch)
 
 
@@ -197,7 +207,9 @@ class TaskStatusResource(_HerderResource):
 class TaskRestartResource(_HerderResource):
     """``POST /connectors/{connector}/tasks/{task}/restart`` (204)."""
 
-    def on_post(self, req: falcon.Request, resp: falcon.Response, connector: str, task: int) -> None:
+    def on_post(
+        self, req: falcon.Request, resp: falcon.Response, connector: str, task: int
+    ) -> None:
         self.herder.restart_task(connector, task)
         no_content(resp)
 

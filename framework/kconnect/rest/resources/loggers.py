@@ -53,7 +53,11 @@ class LoggerLevels:
     def _current_loggers() -> dict[str, logging.Logger]:
         # Placeholders are parents nobody created; log4j does not list those either.
         manager = logging.root.manager
-        return {name: lg for name, lg in list(manager.loggerDict.items()) if isinstance(lg, logging.Logger)}
+        return {
+            name: lg
+            for name, lg in list(manager.loggerDict.items())
+            if isinstance(lg, logging.Logger)
+        }
 
     def _level_of(self, logger: logging.Logger, name: str) -> dict[str, Any]:
         number = logger.level or logger.getEffectiveLevel()
@@ -61,8 +65,11 @@ class LoggerLevels:
 
     def all_levels(self) -> dict[str, dict[str, Any]]:
         """Loggers whose level is set explicitly, and the root logger, sorted by name."""
-        result = {name: self._level_of(lg, name)
-                  for name, lg in self._current_loggers().items() if lg.level != logging.NOTSET}
+        result = {
+            name: self._level_of(lg, name)
+            for name, lg in self._current_loggers().items()
+            if lg.level != logging.NOTSET
+        }
         result[ROOT_LOGGER_NAME] = self._level_of(logging.root, ROOT_LOGGER_NAME)
         return dict(sorted(result.items()))
 
@@ -126,8 +133,10 @@ class LoggerResource:
             raise ConnectRestError(404, f"invalid log level '{level}'.")
         scope = (req.get_param("scope") or "worker").lower()
         if scope not in ("worker", "cluster"):
-            log.warning("Received invalid scope '%s' in request to adjust logging level; will default to worker",
-                        scope)
+            log.warning(
+                "Received invalid scope '%s' in request to adjust logging level; will default to worker",
+                scope,
+            )
             scope = "worker"
         affected = self.levels.set_level(logger, level.upper())
         if scope == "cluster":

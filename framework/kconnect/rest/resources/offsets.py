@@ -25,13 +25,19 @@ class OffsetsResource:
         body = read_json_object(req)
         offsets = body.get("offsets")
         if not offsets:
-            raise bad_request("Partitions / offsets need to be provided for an alter offsets request")
+            raise bad_request(
+                "Partitions / offsets need to be provided for an alter offsets request"
+            )
         if not isinstance(offsets, list):
-            raise bad_request("\"offsets\" must be a list of {\"partition\": {...}, \"offset\": {...}} objects")
+            raise bad_request(
+                '"offsets" must be a list of {"partition": {...}, "offset": {...}} objects'
+            )
         entries = []
         for item in offsets:
             if not isinstance(item, dict):
-                raise bad_request("Each entry of \"offsets\" must be an object with \"partition\" and \"offset\"")
+                raise bad_request(
+                    'Each entry of "offsets" must be an object with "partition" and "offset"'
+                )
             partition, offset = item.get("partition"), item.get("offset")
             if partition is not None and not isinstance(partition, dict):
                 raise bad_request("A partition must be a JSON object")

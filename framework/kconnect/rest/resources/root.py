@@ -21,8 +21,14 @@ HEALTH_CHECK_TIMEOUT_S = 10.0
 def commit_id() -> str:
     """The git commit kconnect runs from, when it runs from a checkout; else "unknown"."""
     try:
-        out = subprocess.run(["git", "rev-parse", "HEAD"], cwd=Path(__file__).parent, capture_output=True,
-                             text=True, timeout=2, check=True)
+        out = subprocess.run(
+            ["git", "rev-parse", "HEAD"],
+            cwd=Path(__file__).parent,
+            capture_output=True,
+            text=True,
+            timeout=2,
+            check=True,
+        )
         return out.stdout.strip() or "unknown"
     except (OSError, subprocess.SubprocessError):
         return "unknown"
@@ -56,10 +62,16 @@ class HealthResource:
             self.herder_ref.get().health_check(self.timeout_s)
         except Exception:  # noqa: BLE001 - any failure to answer means unhealthy
             resp.status = 500
-            resp.media = {"status": "unhealthy", "message": "Worker was unable to handle this request and may "
-                          "be unable to handle other requests."}
+            resp.media = {
+                "status": "unhealthy",
+                "message": "Worker was unable to handle this request and may "
+                "be unable to handle other requests.",
+            }
             return
-        resp.media = {"status": "healthy", "message": "Worker has completed startup and is ready to handle requests."}
+        resp.media = {
+            "status": "healthy",
+            "message": "Worker has completed startup and is ready to handle requests.",
+        }
 
 
 class OpenApiResource:

@@ -54,7 +54,9 @@ class ConnectorOffsetReader(OffsetStorageReader):
             try:
                 offset = orjson.loads(value)
             except orjson.JSONDecodeError as error:
-                raise DataException(f"Stored offset for {key.decode()} is not valid JSON: {error}") from error
+                raise DataException(
+                    f"Stored offset for {key.decode()} is not valid JSON: {error}"
+                ) from error
             result[freeze(wanted[key])] = offset
         return result
 
@@ -94,14 +96,18 @@ class ConnectorOffsetWriter:
             taken, self._pending = self._pending, {}
             return taken
 
-    def restore(self, snapshot: dict[tuple, tuple[Mapping[str, Any], Mapping[str, Any] | None]]) -> None:
+    def restore(
+        self, snapshot: dict[tuple, tuple[Mapping[str, Any], Mapping[str, Any] | None]]
+    ) -> None:
         """Put back a snapshot whose commit failed, under anything newer collected since."""
         with self._lock:
             merged = dict(snapshot)
             merged.update(self._pending)
             self._pending = merged
 
-    def commit(self, snapshot: dict[tuple, tuple[Mapping[str, Any], Mapping[str, Any] | None]]) -> None:
+    def commit(
+        self, snapshot: dict[tuple, tuple[Mapping[str, Any], Mapping[str, Any] | None]]
+    ) -> None:
         if not snapshot:
             return
         self.store.set(
