@@ -236,7 +236,11 @@ class DeadLetterQueueReporter:
             )
 
     def close(self) -> None:
+        if self.producer is None:
+            return
         self.flush(30.0)
+        # Dropping the last reference ends librdkafka's threads (and its reconnect attempts).
+        self.producer = None  # type: ignore[assignment]
 
 
 class _RawMessage:
