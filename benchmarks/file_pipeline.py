@@ -195,128 +195,130 @@ def main() -> int:
     parser.add_argument(
         "--transforms",
         action="store_true",
-        help="also run file -> Kafka with InsertField, ReplaceField, TimestampRouter",
+        help="also compare file -> Kafka with and without InsertField, ReplaceField, TimestampRouter",
+    )
+    parser.add_argument(
+        "--skip-plain", action="store_true", help="with --transforms: only that comparison"
     )
     args = parser.parse_args()
     n = args.records
-    mb = n * LINE_BYTES / 1e6
     with tempfile.TemporaryDirectory(prefix="kconnect-bench-") as tmp, KafkaCluster() as cluster:
         workdir = Path(tmp)
-        bootstrap = cluster.bootstrap_servers
         input_file = workdir / "input.txt"
         make_input(input_file, n)
-        cluster.create_topic("bare", partitions=1)
         print(
-            f"{n:,} records of {LINE_BYTES} bytes ({mb:.0f} MB), converter={args.converter}, 1 broker, 1 partition"
+            f"{n:,} records of {LINE_BYTES} bytes ({n * LINE_BYTES / 1e6:.0f} MB), "
+            f"converter={args.converter}, 1 broker, 1 partition, best of {args.runs} runs"
         )
-
-        # Every figure is the best of a few runs: the machine is shared with the broker, and the
-        # best run is the one least disturbed. Taking the best bare run keeps the ratios honest.
-        runs = args.runs
-        bare_p = max(bare_produce(bootstrap, "bare", n) for _ in range(runs))
-        print(
-            f"bare produce loop      {bare_p:>12,.0f} rec/s {bare_p * LINE_BYTES / 1e6:8.1f} MB/s"
-        )
-        bare_c = max(bare_consume(bootstrap, "bare", n) for _ in range(runs))
-        print(
-            f"bare consume loop      {bare_c:>12,.0f} rec/s {bare_c * LINE_BYTES / 1e6:8.1f} MB/s"
-        )
-
-        worker = worker_files(workdir, bootstrap, args.converter)
-        source_results = []
-        for run in range(runs):
-            topic = f"pipeline-{run}"
-            cluster.create_topic(topic, partitions=1)
-            source_props = (
-                f"name=bench-source-{run}\nconnector.class=FileStreamSource\nfile={input_file}\n"
-                f"topic={topic}\nbatch.size=5000\n"
-            )
-            source_results.append(
-                run_worker(
-                    workdir,
-                    worker,
-                    source_props,
-                    lambda p, t, topic=topic: measure_until(
-                        lambda: topic_size(bootstrap, topic), n, p, t
-                    ),
-                )
-            )
-        rate, rss = max(source_results)
-        print(
-            f"file -> Kafka pipeline {rate:>12,.0f} rec/s {rate * LINE_BYTES / 1e6:8.1f} MB/s  "
-            f"peak RSS {rss / 2**20:6.0f} MiB  ratio to bare produce {rate / bare_p:5.2f}"
-        )
-
-        sink_results = []
-        for run in range(runs):
-            output = workdir / f"output-{run}.txt"
-            sink_props = (
-                f"name=bench-sink-{run}\nconnector.class=FileStreamSink\nfile={output}\n"
-                "topics=pipeline-0\n"
-            )
-
-            def output_lines(output: Path = output) -> int:
-                try:
-                    return os.path.getsize(output) // LINE_BYTES
-                except FileNotFoundError:
-                    return 0
-
-            sink_results.append(
-                run_worker(
-                    workdir, worker, sink_props, lambda p, t: measure_until(output_lines, n, p, t)
-                )
-            )
-        rate_c, rss_c = max(sink_results)
-        print(
-            f"Kafka -> file pipeline {rate_c:>12,.0f} rec/s {rate_c * LINE_BYTES / 1e6:8.1f} MB/s  "
-            f"peak RSS {rss_c / 2**20:6.0f} MiB  ratio to bare consume {rate_c / bare_c:5.2f}"
-        )
-
+        worker = worker_files(workdir, cluster.bootstrap_servers, args.converter)
+        if not args.skip_plain:
+            run_plain_pipelines(args, cluster, workdir, worker, input_file)
         if args.transforms:
-            # The file source emits strings; HoistField makes them structs in both runs, so the
-            # ratio isolates the cost of InsertField + ReplaceField + TimestampRouter.
-            hoist = (
-                "transforms.hoist.type=org.apache.kafka.connect.transforms.HoistField$Value\n"
-                "transforms.hoist.field=line\n"
-            )
-            chain = (
-                "transforms.insert.type=org.apache.kafka.connect.transforms.InsertField$Value\n"
-                "transforms.insert.static.field=source\ntransforms.insert.static.value=bench\n"
-                "transforms.replace.type=org.apache.kafka.connect.transforms.ReplaceField$Value\n"
-                "transforms.replace.renames=line:text\n"
-                "transforms.route.type=org.apache.kafka.connect.transforms.TimestampRouter\n"
-                "transforms.route.topic.format=${topic}-routed\n"
-            )
-            rates = {}
-            for label, aliases, extra, topic in (
-                ("HoistField only", "hoist", hoist, "hoisted"),
-                (
-                    "HoistField + 3 transforms",
-                    "hoist,insert,replace,route",
-                    hoist + chain,
-                    "chained-routed",
-                ),
-            ):
-                cluster.create_topic(topic, partitions=1)
-                props = (
-                    f"name=bench-{aliases.count(',')}\nconnector.class=FileStreamSource\nfile={input_file}\n"
-                    f"topic={topic.replace('-routed', '')}\nbatch.size=5000\ntransforms={aliases}\n"
-                    + extra
-                )
-                rates[label], _ = run_worker(
-                    workdir,
-                    worker,
-                    props,
-                    lambda p, t, topic=topic: measure_until(
-                        lambda: topic_size(bootstrap, topic), n, p, t
-                    ),
-                )
-                print(f"file -> Kafka, {label:<26} {rates[label]:>10,.0f} rec/s")
-            base, chained = rates["HoistField only"], rates["HoistField + 3 transforms"]
-            print(
-                f"transform chain ratio {chained / base:5.2f} (cost {100 * (1 - chained / base):.0f}% of throughput)"
-            )
+            run_transform_comparison(args, cluster, workdir, worker, input_file)
     return 0
+
+
+def run_plain_pipelines(args, cluster, workdir: Path, worker: Path, input_file: Path) -> None:
+    """Bare loops, then file -> Kafka and Kafka -> file through the worker."""
+    n, runs, bootstrap = args.records, args.runs, cluster.bootstrap_servers
+    cluster.create_topic("bare", partitions=1)
+    # Every figure is the best of a few runs: the machine is shared with the broker, and the
+    # best run is the one least disturbed. Taking the best bare run keeps the ratios honest.
+    bare_p = max(bare_produce(bootstrap, "bare", n) for _ in range(runs))
+    print(f"bare produce loop      {bare_p:>12,.0f} rec/s {bare_p * LINE_BYTES / 1e6:8.1f} MB/s")
+    bare_c = max(bare_consume(bootstrap, "bare", n) for _ in range(runs))
+    print(f"bare consume loop      {bare_c:>12,.0f} rec/s {bare_c * LINE_BYTES / 1e6:8.1f} MB/s")
+
+    source_results = []
+    for run in range(runs):
+        topic = f"pipeline-{run}"
+        cluster.create_topic(topic, partitions=1)
+        props = (
+            f"name=bench-source-{run}\nconnector.class=FileStreamSource\nfile={input_file}\n"
+            f"topic={topic}\nbatch.size=5000\n"
+        )
+        source_results.append(
+            run_worker(
+                workdir,
+                worker,
+                props,
+                lambda p, t, topic=topic: measure_until(
+                    lambda: topic_size(bootstrap, topic), n, p, t
+                ),
+            )
+        )
+    rate, rss = max(source_results)
+    print(
+        f"file -> Kafka pipeline {rate:>12,.0f} rec/s {rate * LINE_BYTES / 1e6:8.1f} MB/s  "
+        f"peak RSS {rss / 2**20:6.0f} MiB  ratio to bare produce {rate / bare_p:5.2f}"
+    )
+
+    sink_results = []
+    for run in range(runs):
+        output = workdir / f"output-{run}.txt"
+        props = f"name=bench-sink-{run}\nconnector.class=FileStreamSink\nfile={output}\ntopics=pipeline-0\n"
+
+        def output_lines(output: Path = output) -> int:
+            try:
+                return os.path.getsize(output) // LINE_BYTES
+            except FileNotFoundError:
+                return 0
+
+        sink_results.append(
+            run_worker(workdir, worker, props, lambda p, t: measure_until(output_lines, n, p, t))
+        )
+    rate_c, rss_c = max(sink_results)
+    print(
+        f"Kafka -> file pipeline {rate_c:>12,.0f} rec/s {rate_c * LINE_BYTES / 1e6:8.1f} MB/s  "
+        f"peak RSS {rss_c / 2**20:6.0f} MiB  ratio to bare consume {rate_c / bare_c:5.2f}"
+    )
+
+
+def run_transform_comparison(args, cluster, workdir: Path, worker: Path, input_file: Path) -> None:
+    """File -> Kafka with HoistField alone and with HoistField + the three transforms. The file
+    source emits strings; HoistField makes them structs in both runs, so the ratio isolates the
+    cost of InsertField + ReplaceField + TimestampRouter."""
+    n, bootstrap = args.records, cluster.bootstrap_servers
+    hoist = (
+        "transforms.hoist.type=org.apache.kafka.connect.transforms.HoistField$Value\n"
+        "transforms.hoist.field=line\n"
+    )
+    chain = (
+        "transforms.insert.type=org.apache.kafka.connect.transforms.InsertField$Value\n"
+        "transforms.insert.static.field=source\ntransforms.insert.static.value=bench\n"
+        "transforms.replace.type=org.apache.kafka.connect.transforms.ReplaceField$Value\n"
+        "transforms.replace.renames=line:text\n"
+        "transforms.route.type=org.apache.kafka.connect.transforms.TimestampRouter\n"
+        "transforms.route.topic.format=${topic}-routed\n"
+    )
+    variants = (
+        ("HoistField only", "hoist", hoist, "hoisted"),
+        ("HoistField + 3 transforms", "hoist,insert,replace,route", hoist + chain, "chained"),
+    )
+    rates: dict[str, float] = {}
+    for run in range(args.runs):
+        for label, aliases, extra, topic in variants:
+            written = f"{topic}-{run}-routed" if "route" in aliases else f"{topic}-{run}"
+            cluster.create_topic(written, partitions=1)
+            props = (
+                f"name=bench-{topic}-{run}\nconnector.class=FileStreamSource\nfile={input_file}\n"
+                f"topic={topic}-{run}\nbatch.size=5000\ntransforms={aliases}\n" + extra
+            )
+            rate, _ = run_worker(
+                workdir,
+                worker,
+                props,
+                lambda p, t, written=written: measure_until(
+                    lambda: topic_size(bootstrap, written), n, p, t
+                ),
+            )
+            rates[label] = max(rates.get(label, 0.0), rate)
+    for label, _, _, _ in variants:
+        print(f"file -> Kafka, {label:<26} {rates[label]:>10,.0f} rec/s")
+    base, chained = rates["HoistField only"], rates["HoistField + 3 transforms"]
+    print(
+        f"transform chain ratio {chained / base:5.2f} (cost {100 * (1 - chained / base):.0f}% of throughput)"
+    )
 
 
 if __name__ == "__main__":

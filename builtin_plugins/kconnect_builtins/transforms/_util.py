@@ -140,9 +140,7 @@ def struct_with_values(schema: Schema, values: list[Any]) -> Struct:
     schemas are the same: validating them again on every record is what ``put`` would do, and
     it is the larger part of a transform's per-record cost for nested data.
     """
-    struct = Struct(schema)
-    struct._values = values
-    return struct
+    return Struct._with_values(schema, values)
 
 
 def struct_values(struct: Struct, with_defaults: bool) -> list[Any]:

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from kconnect.api.config import NO_DEFAULT_VALUE, ConfigDef
-from kconnect.api.data import Schema, SchemaBuilder, Struct
+from kconnect.api.data import Schema, SchemaBuilder
 from kconnect.api.records import ConnectRecord
 from kconnect.api.transform import Transformation
 
@@ -15,6 +15,7 @@ from kconnect_builtins.transforms._util import (
     SchemaCache,
     add_key_value_variants,
     plugin_version,
+    struct_with_values,
 )
 
 FIELD = "field"
@@ -58,9 +59,9 @@ class HoistField(KeyOrValueTransformation, Transformation[ConnectRecord]):
         if schema is None:
             return self.new_record(record, None, {self._field: value})
         updated_schema = self._cache.get_or_compute(schema, self._hoisted_schema)
-        return self.new_record(
-            record, updated_schema, Struct(updated_schema).put(self._field, value)
-        )
+        # The one field's schema is the record's own schema for this value, so the value needs
+        # no new validation (this runs once per record).
+        return self.new_record(record, updated_schema, struct_with_values(updated_schema, [value]))
 
     def _hoisted_schema(self, schema: Schema) -> Schema:
         return SchemaBuilder.struct().field(self._field, schema).build()

@@ -164,10 +164,13 @@ class InsertField(KeyOrValueTransformation, Transformation[ConnectRecord]):
         # The copied fields keep their schemas, so their values need no new validation.
         values = struct_values(struct, self._replace_null_with_default)
         values.extend([None] * added)
-        updated = struct_with_values(updated_schema, values)
+        # Inserted values are never None and have their field's type by construction (topic:
+        # str, partition: int, timestamp: datetime, static: str), so they are written in place
+        # rather than through put(), which would validate them again for every record.
+        field_of = updated_schema.field
         for name, field_value in self._insertions(record, timestamp_as_datetime=True):
-            updated.put(name, field_value)
-        return self.new_record(record, updated_schema, updated)
+            values[field_of(name).index] = field_value  # type: ignore[union-attr]
+        return self.new_record(record, updated_schema, struct_with_values(updated_schema, values))
 
     def _updated_schema(self, schema: Schema) -> tuple[Schema, int]:
         """The schema with the inserted fields, and how many fields were added."""

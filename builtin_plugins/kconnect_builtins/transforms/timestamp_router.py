@@ -52,6 +52,8 @@ class TimestampRouter(Transformation[ConnectRecord]):
     def configure(self, configs: Mapping[str, Any]) -> None:
         config = CONFIG_DEF.parse(configs)
         self._topic_format = config[TOPIC_FORMAT]
+        self._last_key: tuple[str, int] | None = None
+        self._last_topic = ""
         pattern = config[TIMESTAMP_FORMAT]
         try:
             self._timestamp_format = JavaDateFormat(pattern)
@@ -62,11 +64,15 @@ class TimestampRouter(Transformation[ConnectRecord]):
         timestamp = record.timestamp
         if timestamp is None:
             raise DataException(f"Timestamp missing on record: {record}")
-        formatted = self._timestamp_format.format_millis(timestamp)
-        topic = self._topic_format.replace("${topic}", record.topic).replace(
-            "${timestamp}", formatted
-        )
-        return record.new_record(topic=topic)
+        # Records come in runs with the same topic and (often) timestamp: remember the last one.
+        key = (record.topic, timestamp)
+        if key != self._last_key:
+            formatted = self._timestamp_format.format_millis(timestamp)
+            self._last_topic = self._topic_format.replace("${topic}", record.topic).replace(
+                "${timestamp}", formatted
+            )
+            self._last_key = key
+        return record.new_record(topic=self._last_topic)
 
     def close(self) -> None:
         pass

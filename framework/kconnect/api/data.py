@@ -47,6 +47,10 @@ class Type(enum.Enum):
     MAP = "map"
     STRUCT = "struct"
 
+    # Members are singletons: identity hashing is correct, and C-fast where Enum's own
+    # __hash__ is Python code (types are dict keys on the per-record validation path).
+    __hash__ = object.__hash__
+
     @property
     def is_primitive(self) -> bool:
         return self not in (Type.ARRAY, Type.MAP, Type.STRUCT)
@@ -396,6 +400,9 @@ class SchemaBuilder:
         return self._build(self._default)
 
 
+_new_object = object.__new__
+
+
 class Struct:
     """A value of a STRUCT schema. Fields are set with :meth:`put` and read with :meth:`get`."""
 
@@ -405,7 +412,17 @@ class Struct:
         if schema.type is not Type.STRUCT:
             raise DataException("Not a struct schema: " + repr(schema))
         self.schema = schema
-        self._values: list[Any] = [None] * len(schema.fields)
+        self._values: list[Any] = [None] * len(schema._fields or ())
+
+    @classmethod
+    def _with_values(cls, schema: Schema, values: list[Any]) -> Struct:
+        """A Struct holding ``values`` (one per field, in order) without validating them: only
+        for values already known to be valid for their fields (copied from another Struct with
+        the same field schemas). Transforms use it on the per-record path."""
+        struct = _new_object(cls)
+        struct.schema = schema
+        struct._values = values
+        return struct
 
     def _lookup(self, name: str) -> Field:
         field = self.schema.field(name)

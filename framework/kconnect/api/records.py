@@ -145,23 +145,44 @@ class ConnectRecord:
         headers: Any = _UNSET,
     ) -> ConnectRecord:
         """A copy of this record with the given attributes replaced (Kafka's newRecord).
-        The copy's headers are a new list, so changing them leaves this record alone."""
-        unset = ConnectRecord._UNSET
-        return self._copy_with(
-            topic=self.topic if topic is None else topic,
-            kafka_partition=self.kafka_partition if kafka_partition is unset else kafka_partition,
-            key_schema=self.key_schema if key_schema is unset else key_schema,
-            key=self.key if key is unset else key,
-            value_schema=self.value_schema if value_schema is unset else value_schema,
-            value=self.value if value is unset else value,
-            timestamp=self.timestamp if timestamp is unset else timestamp,
-            headers=(self._headers.duplicate() if self._headers else None)
-            if headers is unset
-            else headers,
-        )
+        The copy's headers are a new list, so changing them leaves this record alone.
 
-    def _copy_with(self, **kwargs: Any) -> ConnectRecord:
-        return ConnectRecord(**kwargs)
+        Transforms call this once per record each, so it copies slots directly instead of
+        going through the constructor with keyword arguments."""
+        unset = ConnectRecord._UNSET
+        new = self._clone()
+        if topic is not None:
+            new.topic = topic
+        if kafka_partition is not unset:
+            new.kafka_partition = kafka_partition
+        if key_schema is not unset:
+            new.key_schema = key_schema
+        if key is not unset:
+            new.key = key
+        if value_schema is not unset:
+            new.value_schema = value_schema
+        if value is not unset:
+            new.value = value
+        if timestamp is not unset:
+            new.timestamp = timestamp
+        if headers is unset:
+            new._headers = self._headers.duplicate() if self._headers else None
+        else:
+            new._headers = _as_headers(headers)
+        return new
+
+    def _clone(self) -> ConnectRecord:
+        """A shallow copy sharing the headers object (new_record replaces it)."""
+        new = _new_object(type(self))
+        new.topic = self.topic
+        new.kafka_partition = self.kafka_partition
+        new.key_schema = self.key_schema
+        new.key = self.key
+        new.value_schema = self.value_schema
+        new.value = self.value
+        new.timestamp = self.timestamp
+        new._headers = self._headers
+        return new
 
     def _fields_repr(self) -> str:
         return (
@@ -180,6 +201,9 @@ class ConnectRecord:
         ) and list(self._headers or ()) == list(other._headers or ())  # type: ignore[attr-defined]
 
     __hash__ = None  # type: ignore[assignment]
+
+
+_new_object = object.__new__
 
 
 def _as_headers(headers: Headers | Iterable[Header] | None) -> Headers | None:
@@ -229,8 +253,20 @@ class SourceRecord(ConnectRecord):
         self.source_partition = source_partition
         self.source_offset = source_offset
 
-    def _copy_with(self, **kwargs: Any) -> SourceRecord:
-        return SourceRecord(self.source_partition, self.source_offset, **kwargs)
+    def _clone(self) -> SourceRecord:
+        # Written out rather than through super(): once per transform per record.
+        new = _new_object(SourceRecord if type(self) is SourceRecord else type(self))
+        new.topic = self.topic
+        new.kafka_partition = self.kafka_partition
+        new.key_schema = self.key_schema
+        new.key = self.key
+        new.value_schema = self.value_schema
+        new.value = self.value
+        new.timestamp = self.timestamp
+        new._headers = self._headers
+        new.source_partition = self.source_partition
+        new.source_offset = self.source_offset
+        return new
 
     def _fields_repr(self) -> str:
         return (
@@ -294,24 +330,21 @@ class SinkRecord(ConnectRecord):
             kafka_offset if original_kafka_offset is None else original_kafka_offset
         )
 
-    def _copy_with(self, **kwargs: Any) -> SinkRecord:
-        return SinkRecord(
-            kwargs["topic"],
-            kwargs["kafka_partition"],
-            kwargs["key_schema"],
-            kwargs["key"],
-            kwargs["value_schema"],
-            kwargs["value"],
-            self.kafka_offset,
-            kwargs["timestamp"],
-            self.timestamp_type
-            if kwargs["timestamp"] is not None
-            else TimestampType.NO_TIMESTAMP_TYPE,
-            kwargs["headers"],
-            self.original_topic,
-            self.original_kafka_partition,
-            self.original_kafka_offset,
-        )
+    def _clone(self) -> SinkRecord:
+        new = super()._clone()
+        new.kafka_offset = self.kafka_offset  # type: ignore[attr-defined]
+        new.timestamp_type = self.timestamp_type  # type: ignore[attr-defined]
+        new.original_topic = self.original_topic  # type: ignore[attr-defined]
+        new.original_kafka_partition = self.original_kafka_partition  # type: ignore[attr-defined]
+        new.original_kafka_offset = self.original_kafka_offset  # type: ignore[attr-defined]
+        return new  # type: ignore[return-value]
+
+    def new_record(self, *args: Any, **kwargs: Any) -> SinkRecord:  # type: ignore[override]
+        new: SinkRecord = super().new_record(*args, **kwargs)  # type: ignore[assignment]
+        if new.timestamp is None:
+            # As Kafka: a record without a timestamp has no timestamp type either.
+            new.timestamp_type = TimestampType.NO_TIMESTAMP_TYPE
+        return new
 
     def _fields_repr(self) -> str:
         return super()._fields_repr() + f", kafka_offset={self.kafka_offset}"
