@@ -163,10 +163,14 @@ class SchemaCache:
     """Derived schemas (or plans) per input schema: a small bounded map, as Kafka's LRU
     cache of 16 entries. Safe to share between threads (dict operations are atomic)."""
 
-    __slots__ = ("_capacity", "_entries", "_lock")
+    __slots__ = ("_by_identity", "_capacity", "_entries", "_lock")
 
     def __init__(self, capacity: int = 16):
         self._entries: dict[Schema, Any] = {}
+        # Records of one stream share their schema object: looking it up by identity first
+        # avoids Schema.__hash__ (Python code) on every record. The schema is kept in the
+        # value, so an id is never mistaken for another object's.
+        self._by_identity: dict[int, tuple[Schema, Any]] = {}
         self._capacity = capacity
         self._lock = threading.Lock()
 
@@ -180,14 +184,22 @@ class SchemaCache:
             self._entries[schema] = derived
 
     def get_or_compute(self, schema: Schema, compute: Callable[[Schema], Any]) -> Any:
+        known = self._by_identity.get(id(schema))
+        if known is not None and known[0] is schema:
+            return known[1]
         derived = self._entries.get(schema)
         if derived is None:
             derived = compute(schema)
             self.put(schema, derived)
+        with self._lock:
+            if len(self._by_identity) >= self._capacity * 4:
+                self._by_identity.clear()
+            self._by_identity[id(schema)] = (schema, derived)
         return derived
 
     def clear(self) -> None:
         self._entries.clear()
+        self._by_identity.clear()
 
 
 # --------------------------------------------------------------------------------------------

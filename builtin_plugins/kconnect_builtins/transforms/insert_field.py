@@ -160,20 +160,22 @@ class InsertField(KeyOrValueTransformation, Transformation[ConnectRecord]):
 
     def _apply_with_schema(self, record: ConnectRecord, value: Any) -> ConnectRecord:
         struct = require_struct(value, PURPOSE)
-        updated_schema, added = self._cache.get_or_compute(struct.schema, self._updated_schema)
+        updated_schema, added, index_of = self._cache.get_or_compute(
+            struct.schema, self._updated_schema
+        )
         # The copied fields keep their schemas, so their values need no new validation.
         values = struct_values(struct, self._replace_null_with_default)
         values.extend([None] * added)
         # Inserted values are never None and have their field's type by construction (topic:
         # str, partition: int, timestamp: datetime, static: str), so they are written in place
         # rather than through put(), which would validate them again for every record.
-        field_of = updated_schema.field
         for name, field_value in self._insertions(record, timestamp_as_datetime=True):
-            values[field_of(name).index] = field_value  # type: ignore[union-attr]
+            values[index_of[name]] = field_value
         return self.new_record(record, updated_schema, struct_with_values(updated_schema, values))
 
-    def _updated_schema(self, schema: Schema) -> tuple[Schema, int]:
-        """The schema with the inserted fields, and how many fields were added."""
+    def _updated_schema(self, schema: Schema) -> tuple[Schema, int, dict[str, int]]:
+        """The schema with the inserted fields, how many fields were added, and each field's
+        position."""
         builder = copy_schema_basics(schema, SchemaBuilder.struct())
         for field in schema.fields:
             builder.field(field.name, field.schema)
@@ -203,7 +205,8 @@ class InsertField(KeyOrValueTransformation, Transformation[ConnectRecord]):
                 Schema.OPTIONAL_STRING_SCHEMA if self._static.optional else Schema.STRING_SCHEMA,
             )
         updated = builder.build()
-        return updated, len(updated.fields) - len(schema.fields)
+        index_of = {field.name: field.index for field in updated.fields}
+        return updated, len(updated.fields) - len(schema.fields), index_of
 
     def close(self) -> None:
         self._cache.clear()

@@ -78,7 +78,6 @@ class TransformationChain:
                 return None
         return record
 
-
     def close(self) -> None:
         closed: set[int] = set()
         for stage in self.stages:
