@@ -69,6 +69,9 @@ def bare_consume(bootstrap: str, topic: str, records: int) -> float:
             "group.id": f"bare-{time.time()}",
             "auto.offset.reset": "earliest",
             "enable.auto.commit": False,
+            # As the worker's consumers: without it librdkafka pauses fetching for 1 s whenever
+            # its prefetch queue was full, and a fast loop spends most of its time waiting.
+            "fetch.queue.backoff.ms": 10,
         }
     )
     consumer.subscribe([topic])

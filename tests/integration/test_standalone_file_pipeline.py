@@ -141,37 +141,47 @@ def test_copies_a_file_through_a_topic_identically(
     assert all(m.key() is None for m in messages[:100])
 
 
-def test_sigkill_mid_stream_then_restart_loses_no_line(tmp_path, kafka_cluster, unique_topic):
-    count = 300_000
-    lines = [f"record {i:07d}" for i in range(count)]
+def _copy_job(tmp_path: Path, bootstrap: str, topic: str, lines: list[str], **worker_extra):
+    """A file source and a file sink through ``topic``, with String converters: the input file,
+    the output path, the worker settings and the two connector configs."""
     source_file = tmp_path / "in.txt"
     source_file.write_text("".join(line + "\n" for line in lines))
     output = tmp_path / "out.txt"
     worker_props = {
-        "bootstrap.servers": kafka_cluster.bootstrap_servers,
+        "bootstrap.servers": bootstrap,
         "key.converter": "org.apache.kafka.connect.storage.StringConverter",
         "value.converter": "org.apache.kafka.connect.storage.StringConverter",
         "offset.storage.file.filename": tmp_path / "offsets",
-        "offset.flush.interval.ms": 500,
-        # The killed worker's consumer stays in the group until its session times out; the
-        # restarted sink can only take its partition over after that.
-        "consumer.session.timeout.ms": 6000,
+        **worker_extra,
     }
     connectors = [
         {
             "name": "src",
             "connector.class": "FileStreamSource",
             "file": source_file,
-            "topic": unique_topic,
+            "topic": topic,
             "batch.size": 500,
         },
-        {
-            "name": "snk",
-            "connector.class": "FileStreamSink",
-            "file": output,
-            "topics": unique_topic,
-        },
+        {"name": "snk", "connector.class": "FileStreamSink", "file": output, "topics": topic},
     ]
+    return source_file, output, worker_props, connectors
+
+
+def test_sigkill_mid_stream_then_restart_loses_no_line(tmp_path, kafka_cluster, unique_topic):
+    count = 300_000
+    lines = [f"record {i:07d}" for i in range(count)]
+    _, output, worker_props, connectors = _copy_job(
+        tmp_path,
+        kafka_cluster.bootstrap_servers,
+        unique_topic,
+        lines,
+        **{
+            "offset.flush.interval.ms": 500,
+            # The killed worker's consumer stays in the group until its session times out; the
+            # restarted sink can only take its partition over after that.
+            "consumer.session.timeout.ms": 6000,
+        },
+    )
     first = StandaloneWorker(tmp_path, worker_props, connectors, name="first").start()
     first.wait_for(lambda: line_count(output) >= 20_000, what="the copy to be under way")
     first.kill()
@@ -196,31 +206,14 @@ def test_sigkill_mid_stream_then_restart_loses_no_line(tmp_path, kafka_cluster, 
 def test_sigterm_then_restart_gives_no_duplicates(tmp_path, kafka_cluster, unique_topic):
     count = 300_000
     lines = [f"entry {i:07d}" for i in range(count)]
-    source_file = tmp_path / "in.txt"
-    source_file.write_text("".join(line + "\n" for line in lines))
-    output = tmp_path / "out.txt"
-    worker_props = {
-        "bootstrap.servers": kafka_cluster.bootstrap_servers,
-        "key.converter": "org.apache.kafka.connect.storage.StringConverter",
-        "value.converter": "org.apache.kafka.connect.storage.StringConverter",
-        "offset.storage.file.filename": tmp_path / "offsets",
-        "offset.flush.interval.ms": 60000,  # only the shutdown commit can save the position
-    }
-    connectors = [
-        {
-            "name": "src",
-            "connector.class": "FileStreamSource",
-            "file": source_file,
-            "topic": unique_topic,
-            "batch.size": 500,
-        },
-        {
-            "name": "snk",
-            "connector.class": "FileStreamSink",
-            "file": output,
-            "topics": unique_topic,
-        },
-    ]
+    source_file, output, worker_props, connectors = _copy_job(
+        tmp_path,
+        kafka_cluster.bootstrap_servers,
+        unique_topic,
+        lines,
+        # Only the commit on shutdown can save the positions.
+        **{"offset.flush.interval.ms": 60000},
+    )
     first = StandaloneWorker(tmp_path, worker_props, connectors, name="first").start()
     first.wait_for(lambda: line_count(output) >= 10_000, what="the copy to be under way")
     assert first.stop() == 0

@@ -7,6 +7,8 @@ import os
 from collections.abc import Mapping
 from typing import Any
 
+from kconnect.api.config import ConfigDef
+from kconnect.api.config_provider import ConfigProvider
 from kconnect.api.errors import ConfigException
 
 log = logging.getLogger(__name__)
@@ -48,3 +50,26 @@ class AllowedPaths:
                 return normalised
         log.warning("The path %s is not allowed to be accessed", path)
         return None
+
+
+class PathConfigProvider(ConfigProvider):
+    """What the file and directory providers share: the ``allowed.paths`` setting and the
+    check of every path a config names against it."""
+
+    CONFIG_DEF = ConfigDef().define(
+        ALLOWED_PATHS_CONFIG,
+        ConfigDef.Type.STRING,
+        None,
+        None,
+        ConfigDef.Importance.MEDIUM,
+        ALLOWED_PATHS_DOC,
+    )
+
+    def __init__(self) -> None:
+        self._allowed = AllowedPaths({})
+
+    def configure(self, configs: Mapping[str, Any]) -> None:
+        self._allowed = AllowedPaths(configs)
+
+    def config(self) -> ConfigDef:
+        return self.CONFIG_DEF

@@ -4,45 +4,21 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Collection, Mapping
-from typing import Any
+from collections.abc import Collection
 
-from kconnect.api.config import ConfigDef
-from kconnect.api.config_provider import ConfigData, ConfigProvider
+from kconnect.api.config_provider import ConfigData
 from kconnect.api.errors import ConfigException
 
-from kconnect_builtins.config_providers._allowed_paths import (
-    ALLOWED_PATHS_CONFIG,
-    ALLOWED_PATHS_DOC,
-    AllowedPaths,
-)
+from kconnect_builtins.config_providers._allowed_paths import PathConfigProvider
 
 log = logging.getLogger(__name__)
 
 
-class DirectoryConfigProvider(ConfigProvider):
+class DirectoryConfigProvider(PathConfigProvider):
     """Keys are the names of the regular files in a directory, values their contents (UTF-8),
     as Kafka's DirectoryConfigProvider. Subdirectories are ignored."""
 
     java_class_names = ("org.apache.kafka.common.config.provider.DirectoryConfigProvider",)
-
-    CONFIG_DEF = ConfigDef().define(
-        ALLOWED_PATHS_CONFIG,
-        ConfigDef.Type.STRING,
-        None,
-        None,
-        ConfigDef.Importance.MEDIUM,
-        ALLOWED_PATHS_DOC,
-    )
-
-    def __init__(self) -> None:
-        self._allowed = AllowedPaths({})
-
-    def configure(self, configs: Mapping[str, Any]) -> None:
-        self._allowed = AllowedPaths(configs)
-
-    def config(self) -> ConfigDef:
-        return self.CONFIG_DEF
 
     def get(self, path: str, keys: Collection[str] | None = None) -> ConfigData:
         if not path:

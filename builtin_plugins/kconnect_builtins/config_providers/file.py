@@ -2,45 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
-from typing import Any
+from collections.abc import Collection
 
 import javaproperties
-from kconnect.api.config import ConfigDef
-from kconnect.api.config_provider import ConfigData, ConfigProvider
+from kconnect.api.config_provider import ConfigData
 from kconnect.api.errors import ConfigException
 
-from kconnect_builtins.config_providers._allowed_paths import (
-    ALLOWED_PATHS_CONFIG,
-    ALLOWED_PATHS_DOC,
-    AllowedPaths,
-)
+from kconnect_builtins.config_providers._allowed_paths import PathConfigProvider
 
 
-class FileConfigProvider(ConfigProvider):
+class FileConfigProvider(PathConfigProvider):
     """Reads the keys of a properties file (Kafka's FileConfigProvider): with
     ``config.providers=file`` and ``config.providers.file.class=FileConfigProvider``,
     ``${file:/etc/kafka/secrets.properties:db.password}`` is the file's ``db.password``."""
 
     java_class_names = ("org.apache.kafka.common.config.provider.FileConfigProvider",)
-
-    CONFIG_DEF = ConfigDef().define(
-        ALLOWED_PATHS_CONFIG,
-        ConfigDef.Type.STRING,
-        None,
-        None,
-        ConfigDef.Importance.MEDIUM,
-        ALLOWED_PATHS_DOC,
-    )
-
-    def __init__(self) -> None:
-        self._allowed = AllowedPaths({})
-
-    def configure(self, configs: Mapping[str, Any]) -> None:
-        self._allowed = AllowedPaths(configs)
-
-    def config(self) -> ConfigDef:
-        return self.CONFIG_DEF
 
     def get(self, path: str, keys: Collection[str] | None = None) -> ConfigData:
         if not path:

@@ -244,7 +244,7 @@ class _ValueSide:
         record: ConnectRecord, schema: Schema | None, value: Any, headers: Any = _UNSET
     ) -> ConnectRecord:
         if headers is _UNSET:
-            return record.new_record(value_schema=schema, value=value)
+            return record._with_value(schema, value)
         return record.new_record(value_schema=schema, value=value, headers=headers)
 
 

@@ -171,6 +171,16 @@ class ConnectRecord:
             new._headers = _as_headers(headers)
         return new
 
+    def _with_value(self, value_schema: Schema | None, value: Any) -> ConnectRecord:
+        """``new_record(value_schema=…, value=…)`` without the keyword handling: what a
+        ``$Value`` transform does to every record."""
+        new = self._clone()
+        new.value_schema = value_schema
+        new.value = value
+        headers = self._headers
+        new._headers = headers.duplicate() if headers else None
+        return new
+
     def _clone(self) -> ConnectRecord:
         """A shallow copy sharing the headers object (new_record replaces it)."""
         new = _new_object(type(self))
