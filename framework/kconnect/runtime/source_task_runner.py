@@ -22,6 +22,7 @@ from kconnect.api.storage import OffsetStorageReader
 from kconnect.api.task import RecordMetadata, SourceTask, SourceTaskContext
 from kconnect.runtime.errors import SKIPPED, Stage
 from kconnect.runtime.offsets.offset_storage import ConnectorOffsetWriter
+from kconnect.runtime.plugin_calls import call_with_timeout
 from kconnect.runtime.task_runner import TaskRunner
 
 log = logging.getLogger(__name__)
@@ -316,9 +317,11 @@ class SourceTaskRunner(TaskRunner):
 
     def on_stop_requested(self) -> None:
         # Kafka calls SourceTask.stop() from the herder while poll() may be blocked, so the
-        # task can unblock it.
+        # task can unblock it. A stop() that blocks itself must not hang the herder: it gets
+        # the graceful shutdown time, then the herder moves on.
+        timeout_s = float(self.worker_config.get("task.shutdown.graceful.timeout.ms", 5000)) / 1000
         try:
-            self.task.stop()
+            call_with_timeout(f"Task {self.id} stop()", timeout_s, self.stop_task_once)
         except Exception:  # noqa: BLE001
             log.exception("%s Error while stopping task", self)
 

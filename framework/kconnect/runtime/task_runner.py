@@ -82,6 +82,8 @@ class TaskRunner:
         self.state = State.UNASSIGNED
         self.trace: str | None = None
         self._stopping = threading.Event()
+        self._task_stop_lock = threading.Lock()
+        self._task_stop_called = False
         self._state_changed = threading.Condition()
         self._thread = threading.Thread(target=self._run, name=f"task-{task_id}", daemon=True)
 
@@ -146,7 +148,7 @@ class TaskRunner:
         except Exception:  # noqa: BLE001
             log.exception("%s Error closing task resources", self)
         try:
-            self.task.stop()
+            self.stop_task_once()
         except Exception:  # noqa: BLE001
             log.exception("%s Error stopping task", self)
         self.plugins.close()
@@ -160,6 +162,14 @@ class TaskRunner:
             self.listener.on_task_state(self.id, state, trace)
         except Exception:  # noqa: BLE001 - a broken listener must not kill the task
             log.exception("%s Status listener failed", self)
+
+    def stop_task_once(self) -> None:
+        """Call the plugin's ``stop()`` exactly once, whichever thread gets here first."""
+        with self._task_stop_lock:
+            if self._task_stop_called:
+                return
+            self._task_stop_called = True
+        self.task.stop()
 
     def await_unpaused(self, idle: Callable[[], None] | None = None) -> bool:
         """Block while the target state is PAUSED, calling ``idle`` (if given) meanwhile so
