@@ -19,6 +19,7 @@ import itertools
 import json
 import multiprocessing
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -187,6 +188,7 @@ def run(bootstrap: str, rate: float, duration: float, connectors: int, warmup: f
         worker.send_signal(signal.SIGTERM)
         worker.wait(60)
         log.close()
+        shutil.rmtree(workdir, ignore_errors=True)
     errors = sum(1 for _, _, status in samples if status != 200)
     print(
         f"REST load: {connectors} connectors, target {rate:.0f} req/s for {duration:.0f} s "
