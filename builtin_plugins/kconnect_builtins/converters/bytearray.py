@@ -8,10 +8,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from kconnect.api.converter import Converter, HeaderConverter
 from kconnect.api.data import Schema, SchemaAndValue, Type
 from kconnect.api.errors import DataException
 
+from kconnect_builtins.converters import ValueConverterAsHeaderConverter
 from kconnect_builtins.converters.settings import converter_config_def
 
 if TYPE_CHECKING:
@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from kconnect.api.records import Headers
 
 
-class ByteArrayConverter(Converter, HeaderConverter):
+class ByteArrayConverter(ValueConverterAsHeaderConverter):
     """bytes (also bytearray and memoryview) in, the same bytes out."""
 
     java_class_names = ("org.apache.kafka.connect.converters.ByteArrayConverter",)
@@ -47,14 +47,3 @@ class ByteArrayConverter(Converter, HeaderConverter):
         self, topic: str, value: bytes | None, headers: Headers | None = None
     ) -> SchemaAndValue:
         return SchemaAndValue(Schema.OPTIONAL_BYTES_SCHEMA, value)
-
-    def from_connect_header(
-        self, topic: str, header_key: str, schema: Schema | None, value: Any
-    ) -> bytes | None:
-        return self.from_connect_data(topic, schema, value)
-
-    def to_connect_header(self, topic: str, header_key: str, value: bytes | None) -> SchemaAndValue:
-        return self.to_connect_data(topic, value)
-
-    def close(self) -> None:
-        pass

@@ -14,11 +14,10 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 import orjson
-from kconnect.api.converter import Converter, HeaderConverter
 from kconnect.api.data import Schema, SchemaAndValue
 from kconnect.api.errors import DataException
 
-from kconnect_builtins.converters import json_read, json_write
+from kconnect_builtins.converters import ValueConverterAsHeaderConverter, json_read, json_write
 from kconnect_builtins.converters.settings import (
     converter_config_def,
     get_bool,
@@ -154,7 +153,7 @@ def config_def() -> ConfigDef:
     )
 
 
-class JsonConverter(Converter, HeaderConverter):
+class JsonConverter(ValueConverterAsHeaderConverter):
     """Connect data <-> JSON, with or without an embedded schema.
 
     Settings (Kafka's names and defaults): ``schemas.enable`` (true), ``schemas.cache.size``
@@ -223,11 +222,6 @@ class JsonConverter(Converter, HeaderConverter):
             return prefix + payload + b"}"
         return payload
 
-    def from_connect_header(
-        self, topic: str, header_key: str, schema: Schema | None, value: Any
-    ) -> bytes | None:
-        return self.from_connect_data(topic, schema, value)
-
     # -- bytes -> Connect ------------------------------------------------------------------
     def to_connect_data(
         self, topic: str, value: bytes | None, headers: Headers | None = None
@@ -271,9 +265,6 @@ class JsonConverter(Converter, HeaderConverter):
         except json_read.NeedExactNumbers:
             envelope = self._parse(value, exact=True)
             return SchemaAndValue(reader.schema, reader.decode(envelope["payload"]))
-
-    def to_connect_header(self, topic: str, header_key: str, value: bytes | None) -> SchemaAndValue:
-        return self.to_connect_data(topic, value)
 
     @staticmethod
     def _parse(value: bytes | memoryview, exact: bool = False) -> Any:

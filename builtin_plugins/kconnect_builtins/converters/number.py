@@ -8,10 +8,10 @@ import struct
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from kconnect.api.converter import Converter, HeaderConverter
 from kconnect.api.data import Schema, SchemaAndValue, Type
 from kconnect.api.errors import DataException
 
+from kconnect_builtins.converters import ValueConverterAsHeaderConverter
 from kconnect_builtins.converters.settings import converter_config_def
 
 if TYPE_CHECKING:
@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from kconnect.api.records import Headers
 
 
-class _NumberConverter(Converter, HeaderConverter):
+class _NumberConverter(ValueConverterAsHeaderConverter):
     """One fixed-size number type; subclasses set the class attributes."""
 
     type_name: str  # as Kafka names it in messages: "integer", "long", ...
@@ -57,17 +57,6 @@ class _NumberConverter(Converter, HeaderConverter):
             )
             raise DataException(f"Failed to deserialize {self.type_name}: ") from cause
         return SchemaAndValue(self.schema, self._format.unpack(value)[0])
-
-    def from_connect_header(
-        self, topic: str, header_key: str, schema: Schema | None, value: Any
-    ) -> bytes | None:
-        return self.from_connect_data(topic, schema, value)
-
-    def to_connect_header(self, topic: str, header_key: str, value: bytes | None) -> SchemaAndValue:
-        return self.to_connect_data(topic, value)
-
-    def close(self) -> None:
-        pass
 
 
 class ShortConverter(_NumberConverter):
@@ -122,7 +111,7 @@ class DoubleConverter(_NumberConverter):
     _accepts = (int, float)
 
 
-class BooleanConverter(Converter, HeaderConverter):
+class BooleanConverter(ValueConverterAsHeaderConverter):
     """BOOLEAN as one byte: 1 for true, 0 for false."""
 
     java_class_names = ("org.apache.kafka.connect.converters.BooleanConverter",)
@@ -162,14 +151,3 @@ class BooleanConverter(Converter, HeaderConverter):
             signed = value[0] - 256 if value[0] > 127 else value[0]
             cause = ValueError(f"Unexpected byte received by BooleanDeserializer: {signed}")
         raise DataException("Failed to deserialize boolean: ") from cause
-
-    def from_connect_header(
-        self, topic: str, header_key: str, schema: Schema | None, value: Any
-    ) -> bytes | None:
-        return self.from_connect_data(topic, schema, value)
-
-    def to_connect_header(self, topic: str, header_key: str, value: bytes | None) -> SchemaAndValue:
-        return self.to_connect_data(topic, value)
-
-    def close(self) -> None:
-        pass

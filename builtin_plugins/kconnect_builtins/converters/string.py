@@ -11,10 +11,10 @@ import codecs
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from kconnect.api.converter import Converter, HeaderConverter
 from kconnect.api.data import Schema, SchemaAndValue
 from kconnect.api.errors import ConfigException
 
+from kconnect_builtins.converters import ValueConverterAsHeaderConverter
 from kconnect_builtins.converters.java_text import java_to_string
 from kconnect_builtins.converters.settings import converter_config_def
 
@@ -89,7 +89,7 @@ def config_def() -> ConfigDef:
     )
 
 
-class StringConverter(Converter, HeaderConverter):
+class StringConverter(ValueConverterAsHeaderConverter):
     """Writes any value as its text; reads bytes as an optional string."""
 
     java_class_names = ("org.apache.kafka.connect.storage.StringConverter",)
@@ -137,14 +137,3 @@ class StringConverter(Converter, HeaderConverter):
             value = bytes(value)
         # tuple.__new__ skips the namedtuple's Python-level __new__: this runs once per record.
         return _new_tuple(SchemaAndValue, (_OPTIONAL_STRING, self._decode(value)))
-
-    def from_connect_header(
-        self, topic: str, header_key: str, schema: Schema | None, value: Any
-    ) -> bytes | None:
-        return self.from_connect_data(topic, schema, value)
-
-    def to_connect_header(self, topic: str, header_key: str, value: bytes | None) -> SchemaAndValue:
-        return self.to_connect_data(topic, value)
-
-    def close(self) -> None:
-        pass

@@ -151,11 +151,7 @@ def _definition_json(key: ConfigKey | None, name: str) -> dict[str, Any]:
 def _value_json(value: ConfigValue) -> dict[str, Any]:
     raw = value.value
     if raw is not None and not isinstance(raw, str):
-        raw = (
-            ConfigDef.convert_to_string(raw, None)
-            if hasattr(ConfigDef, "convert_to_string")
-            else str(raw)
-        )
+        raw = ConfigDef.convert_to_string(raw)
     return {
         "name": value.name,
         "value": raw,

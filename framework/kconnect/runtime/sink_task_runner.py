@@ -52,9 +52,13 @@ class RuntimeSinkTaskContext(SinkTaskContext):
         return set(self._runner.assignment)
 
     def pause(self, *partitions: TopicPartition) -> None:
+        # Remembered, so resuming the connector (or retrying after a RetriableException) does
+        # not resume what the task itself paused.
+        self._runner._paused_by_task.update(partitions)
         self._runner.pause_partitions(partitions)
 
     def resume(self, *partitions: TopicPartition) -> None:
+        self._runner._paused_by_task.difference_update(partitions)
         self._runner.resume_partitions(partitions)
 
     def request_commit(self) -> None:
