@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 from kconnect.api import SourceConnector, SourceRecord, SourceTask
-from kconnect.runtime.standalone_herder import StandaloneHerder
+from kconnect.runtime.standalone.herder import StandaloneHerder
 from kconnect.testing import herder_worker_props, running_herder, wait_until
 
 #: connector name -> how many times its task was started

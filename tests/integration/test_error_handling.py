@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 from confluent_kafka import Producer
 from kconnect.api import SinkConnector, SinkRecord, SinkTask
-from kconnect.runtime.standalone_herder import StandaloneHerder
+from kconnect.runtime.standalone.herder import StandaloneHerder
 from kconnect.testing import (
     KafkaCluster,
     committed_offset,

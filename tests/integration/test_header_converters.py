@@ -17,7 +17,7 @@ from kconnect.api import (
     SourceRecord,
     SourceTask,
 )
-from kconnect.runtime.standalone_herder import StandaloneHerder
+from kconnect.runtime.standalone.herder import StandaloneHerder
 from kconnect.testing import (
     KafkaCluster,
     herder_worker_props,

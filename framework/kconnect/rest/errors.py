@@ -19,7 +19,7 @@ from kconnect.api.errors import (
     NotFoundException,
 )
 from kconnect.plugins import PluginNotFoundError
-from kconnect.runtime.standalone_herder import BadRequestError, ConflictError, RequestTimeoutError
+from kconnect.runtime.standalone.herder import BadRequestError, ConflictError, RequestTimeoutError
 
 log = logging.getLogger(__name__)
 

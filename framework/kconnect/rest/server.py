@@ -191,7 +191,7 @@ class RestServerApplication(BaseApplication):
         ).start()
 
     def _start_herder(self, worker: Any) -> None:
-        from kconnect.standalone import ConnectorStartError
+        from kconnect.cli.standalone import ConnectorStartError
 
         try:
             herder = self.herder_factory()

@@ -24,7 +24,7 @@ def enriched_definition(
     """``base`` plus the keys of the transforms and predicates ``props`` names. Replaced by the
     transforms module's richer version when it is installed (see transform_config)."""
     try:
-        from kconnect.runtime.transform_config import enrich
+        from kconnect.runtime.worker.transform_config import enrich
     except ImportError:
         return base
     return enrich(base, props, registry)

@@ -20,13 +20,13 @@ from kconnect.api.connector import SinkConnector, SourceConnector
 from kconnect.api.errors import ConnectException
 from kconnect.api.storage import freeze
 from kconnect.api.topic_partition import TopicPartition
-from kconnect.runtime import client_configs
-from kconnect.runtime.offsets.offset_storage import (
+from kconnect.runtime.plugin_calls import call_with_timeout
+from kconnect.runtime.worker import client_configs
+from kconnect.storage.offset_storage import (
     ConnectorOffsetReader,
     serialize_key,
     serialize_value,
 )
-from kconnect.runtime.plugin_calls import call_with_timeout
 
 log = logging.getLogger(__name__)
 

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 if TYPE_CHECKING:
     from confluent_kafka import Message
 
-    from kconnect.runtime.standalone_herder import StandaloneHerder
+    from kconnect.runtime.standalone.herder import StandaloneHerder
 
 T = TypeVar("T")
 
@@ -120,7 +120,7 @@ def running_herder(worker_props: Mapping[str, Any]) -> Iterator[StandaloneHerder
             with running_herder(herder_worker_props(bootstrap_servers, tmp_path)) as herder:
                 yield herder
     """
-    from kconnect.runtime.standalone_herder import StandaloneHerder
+    from kconnect.runtime.standalone.herder import StandaloneHerder
     from kconnect.runtime.worker_config import WorkerConfig
 
     herder = StandaloneHerder(WorkerConfig({key: str(v) for key, v in worker_props.items()}))

@@ -10,7 +10,7 @@ import schemathesis
 from falcon import testing
 from hypothesis import HealthCheck, given, settings
 from kconnect.rest.app import create_app
-from kconnect.runtime.standalone_herder import StandaloneHerder
+from kconnect.runtime.standalone.herder import StandaloneHerder
 from kconnect.runtime.worker_config import WorkerConfig
 from schemathesis.checks import (
     content_type_conformance,

@@ -9,7 +9,7 @@ import pytest
 from falcon import testing
 from kconnect.api.errors import AlreadyExistsException, NotFoundException
 from kconnect.rest.app import create_app
-from kconnect.runtime.standalone_herder import BadRequestError, RequestTimeoutError
+from kconnect.runtime.standalone.herder import BadRequestError, RequestTimeoutError
 from kconnect.runtime.states import TargetState
 
 WORKER_ID = "127.0.0.1:8083"

@@ -6,7 +6,7 @@ import logging
 
 import pytest
 from kconnect.rest.resources.loggers import level_name
-from kconnect.runtime.standalone_herder import StandaloneHerder
+from kconnect.runtime.standalone.herder import StandaloneHerder
 from kconnect.runtime.worker_config import WorkerConfig
 
 from tests.unit.rest.conftest import SOURCE_CONFIG, make_client

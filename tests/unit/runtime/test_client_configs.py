@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import pytest
 from kconnect.api.errors import ConfigException
-from kconnect.runtime.client_configs import connector_overrides, to_librdkafka, worker_client_props
+from kconnect.runtime.worker.client_configs import (
+    connector_overrides,
+    to_librdkafka,
+    worker_client_props,
+)
 
 
 def test_renamed_dropped_and_passed_keys():

@@ -8,12 +8,17 @@ from typing import Any
 import pytest
 from kconnect.api.errors import DataException
 from kconnect.api.records import SinkRecord, TimestampType
-from kconnect.runtime.dead_letter_queue import (
+from kconnect.runtime.errors.dead_letter_queue import (
     DeadLetterQueueReporter,
     WorkerErrantRecordReporter,
     errant_record_reporter_enabled,
 )
-from kconnect.runtime.errors import ErrorContext, ErrorHandler, Stage, ToleranceExceededError
+from kconnect.runtime.errors.error_handler import (
+    ErrorContext,
+    ErrorHandler,
+    Stage,
+    ToleranceExceededError,
+)
 
 
 class FakeMessage:

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from kconnect.api.errors import DataException, RetriableException
 from kconnect.api.records import SourceRecord
-from kconnect.runtime.errors import (
+from kconnect.runtime.errors.error_handler import (
     SKIPPED,
     ErrorContext,
     ErrorHandler,
@@ -221,7 +221,7 @@ def test_log_enable_logs_kafkas_message_with_the_consumed_record(
         "conn",
         3,
     )
-    caplog.set_level(logging.ERROR, logger="kconnect.runtime.errors")
+    caplog.set_level(logging.ERROR, logger="kconnect.runtime.errors.error_handler")
 
     handler.execute(
         Stage.VALUE_CONVERTER,
@@ -242,7 +242,7 @@ def test_log_enable_logs_kafkas_message_with_the_consumed_record(
 
 def test_log_without_messages_leaves_the_record_out(caplog: pytest.LogCaptureFixture) -> None:
     handler = ErrorHandler({"errors.tolerance": "all", "errors.log.enable": "true"}, "conn", 0)
-    caplog.set_level(logging.ERROR, logger="kconnect.runtime.errors")
+    caplog.set_level(logging.ERROR, logger="kconnect.runtime.errors.error_handler")
     handler.execute(
         Stage.KEY_CONVERTER, failing(1, DataException("x")), "r", record=FakeMessage(), origin="a.B"
     )
@@ -254,7 +254,7 @@ def test_log_without_messages_leaves_the_record_out(caplog: pytest.LogCaptureFix
 
 def test_errors_are_not_logged_unless_log_enable(caplog: pytest.LogCaptureFixture) -> None:
     handler = ErrorHandler({"errors.tolerance": "all"}, "conn", 0)
-    caplog.set_level(logging.INFO, logger="kconnect.runtime.errors")
+    caplog.set_level(logging.INFO, logger="kconnect.runtime.errors.error_handler")
     handler.execute(Stage.KEY_CONVERTER, failing(1, DataException("x")), "r")
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
 

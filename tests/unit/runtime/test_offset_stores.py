@@ -6,9 +6,9 @@ import os
 
 import pytest
 from kconnect.api.errors import ConnectException
-from kconnect.runtime.offsets import file_store
-from kconnect.runtime.offsets.file_store import FileOffsetBackingStore
-from kconnect.runtime.offsets.offset_storage import (
+from kconnect.storage import file_offset_store as file_store
+from kconnect.storage.file_offset_store import FileOffsetBackingStore
+from kconnect.storage.offset_storage import (
     ConnectorOffsetReader,
     ConnectorOffsetWriter,
     parse_key,
@@ -43,7 +43,7 @@ def test_writer_commits_only_the_snapshot_and_reader_sees_it(tmp_path):
 
 
 def test_restore_keeps_newer_offsets():
-    from kconnect.runtime.offsets.memory_store import MemoryOffsetBackingStore
+    from kconnect.storage.memory_offset_store import MemoryOffsetBackingStore
 
     writer = ConnectorOffsetWriter("c", MemoryOffsetBackingStore())
     writer.offset({"p": 1}, {"o": 1})

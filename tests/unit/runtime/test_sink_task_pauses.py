@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from kconnect.api.topic_partition import TopicPartition
-from kconnect.runtime.sink_task_runner import RuntimeSinkTaskContext, SinkTaskRunner
+from kconnect.runtime.worker.sink_task_runner import RuntimeSinkTaskContext, SinkTaskRunner
 
 
 class _RecordingConsumer:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 import time
 
-from kconnect.runtime.source_task_runner import SourceTaskRunner
+from kconnect.runtime.worker.source_task_runner import SourceTaskRunner
 
 
 class _BlockingStopTask:

@@ -80,7 +80,7 @@ def standalone_main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--version", action="version", version=f"kconnect {__version__}")
     args = parser.parse_args(argv)
     configure_logging(args.log_level)
-    from kconnect.standalone import run_standalone
+    from kconnect.cli.standalone import run_standalone
 
     return run_standalone(args.worker_properties, args.connector_configs)
 
@@ -159,7 +159,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.command == "standalone":
         configure_logging(args.log_level)
-        from kconnect.standalone import run_standalone
+        from kconnect.cli.standalone import run_standalone
 
         return run_standalone(args.worker_properties, args.connector_configs)
     if args.command == "distributed":
@@ -168,7 +168,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
     if args.command == "quickstart":
         configure_logging(args.log_level)
-        from kconnect.quickstart import run_quickstart
+        from kconnect.cli.quickstart import run_quickstart
 
         return run_quickstart(
             lines=args.lines,

@@ -14,8 +14,8 @@ from typing import Any
 import orjson
 
 from kconnect.api.errors import ConnectException
-from kconnect.runtime.offsets.file_store import write_atomically
 from kconnect.runtime.states import TargetState
+from kconnect.storage.file_offset_store import write_atomically
 
 log = logging.getLogger(__name__)
 

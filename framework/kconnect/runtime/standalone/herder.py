@@ -21,18 +21,18 @@ from kconnect.api.errors import (
 )
 from kconnect.plugins import PluginNotFoundError, PluginRegistry
 from kconnect.plugins import registry as default_registry
-from kconnect.runtime.active_topics import active_topics_of, reset_active_topics_of
 from kconnect.runtime.auto_restart import AutoRestarter
-from kconnect.runtime.config_store import ConnectorConfigStore
 from kconnect.runtime.config_transformer import hide_resolved_values
 from kconnect.runtime.config_validation import invalid_config_message, validate_connector_config
 from kconnect.runtime.connector_offsets import ConnectorOffsets, OffsetRequestError
-from kconnect.runtime.offsets.backing_store import OffsetBackingStore
-from kconnect.runtime.offsets.file_store import FileOffsetBackingStore
 from kconnect.runtime.states import State, Status, TargetState, TaskId
-from kconnect.runtime.status_store import StatusStore
-from kconnect.runtime.worker import Worker
+from kconnect.runtime.worker.active_topics import active_topics_of, reset_active_topics_of
+from kconnect.runtime.worker.worker import Worker
 from kconnect.runtime.worker_config import WorkerConfig
+from kconnect.storage.file_config_store import ConnectorConfigStore
+from kconnect.storage.file_offset_store import FileOffsetBackingStore
+from kconnect.storage.memory_status_store import StatusStore
+from kconnect.storage.offset_backing_store import OffsetBackingStore
 
 log = logging.getLogger(__name__)
 

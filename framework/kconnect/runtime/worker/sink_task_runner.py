@@ -21,9 +21,9 @@ from kconnect.api.errors import ConnectException, RetriableException
 from kconnect.api.records import Headers, SinkRecord, TimestampType
 from kconnect.api.task import ErrantRecordReporter, SinkTask, SinkTaskContext
 from kconnect.api.topic_partition import TopicPartition
-from kconnect.runtime.errors import SKIPPED, Stage, class_name_of
+from kconnect.runtime.errors.error_handler import SKIPPED, Stage, class_name_of
 from kconnect.runtime.states import State
-from kconnect.runtime.task_runner import TaskRunner
+from kconnect.runtime.worker.task_runner import TaskRunner
 
 log = logging.getLogger(__name__)
 

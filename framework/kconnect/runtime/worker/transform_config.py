@@ -31,7 +31,7 @@ from kconnect.runtime.connector_config import (
     TRANSFORMS,
     TRANSFORMS_GROUP,
 )
-from kconnect.runtime.transformation_chain import aliases
+from kconnect.runtime.worker.transformation_chain import aliases
 
 log = logging.getLogger(__name__)
 

@@ -20,10 +20,10 @@ from kconnect.api.errors import ConnectException
 from kconnect.api.records import SourceRecord
 from kconnect.api.storage import OffsetStorageReader
 from kconnect.api.task import RecordMetadata, SourceTask, SourceTaskContext
-from kconnect.runtime.errors import SKIPPED, Stage
-from kconnect.runtime.offsets.offset_storage import ConnectorOffsetWriter
+from kconnect.runtime.errors.error_handler import SKIPPED, Stage
 from kconnect.runtime.plugin_calls import call_with_timeout
-from kconnect.runtime.task_runner import TaskRunner
+from kconnect.runtime.worker.task_runner import TaskRunner
+from kconnect.storage.offset_storage import ConnectorOffsetWriter
 
 log = logging.getLogger(__name__)
 

@@ -26,24 +26,24 @@ from kconnect.api.errors import ConnectException
 from kconnect.api.storage import OffsetStorageReader
 from kconnect.api.task import SinkTask, SourceTask
 from kconnect.plugins import PluginRegistry, import_python_path
-from kconnect.runtime import client_configs
 from kconnect.runtime.config_transformer import WorkerConfigTransformer
-from kconnect.runtime.dead_letter_queue import (
+from kconnect.runtime.errors.dead_letter_queue import (
     DeadLetterQueueReporter,
     WorkerErrantRecordReporter,
     dlq_topic,
     errant_record_reporter_enabled,
 )
-from kconnect.runtime.errors import ErrorHandler, ErrorReporter
-from kconnect.runtime.offsets.backing_store import OffsetBackingStore
-from kconnect.runtime.offsets.offset_storage import ConnectorOffsetReader, ConnectorOffsetWriter
+from kconnect.runtime.errors.error_handler import ErrorHandler, ErrorReporter
 from kconnect.runtime.plugin_calls import call_with_timeout
-from kconnect.runtime.sink_task_runner import SinkTaskRunner
-from kconnect.runtime.source_task_runner import SourceTaskRunner
 from kconnect.runtime.states import State, TargetState, TaskId
-from kconnect.runtime.task_runner import TaskPlugins, TaskRunner, TaskStatusListener
-from kconnect.runtime.transformation_chain import build_transformation_chain
+from kconnect.runtime.worker import client_configs
+from kconnect.runtime.worker.sink_task_runner import SinkTaskRunner
+from kconnect.runtime.worker.source_task_runner import SourceTaskRunner
+from kconnect.runtime.worker.task_runner import TaskPlugins, TaskRunner, TaskStatusListener
+from kconnect.runtime.worker.transformation_chain import build_transformation_chain
 from kconnect.runtime.worker_config import WorkerConfig
+from kconnect.storage.offset_backing_store import OffsetBackingStore
+from kconnect.storage.offset_storage import ConnectorOffsetReader, ConnectorOffsetWriter
 
 log = logging.getLogger(__name__)
 

@@ -14,9 +14,9 @@ from typing import Any, Protocol
 
 from kconnect.api.converter import Converter, HeaderConverter
 from kconnect.api.task import Task
-from kconnect.runtime.errors import ErrorHandler
+from kconnect.runtime.errors.error_handler import ErrorHandler
 from kconnect.runtime.states import State, TargetState, TaskId
-from kconnect.runtime.transformation_chain import TransformationChain
+from kconnect.runtime.worker.transformation_chain import TransformationChain
 
 log = logging.getLogger(__name__)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterable, Mapping
 
-from kconnect.runtime.offsets.backing_store import OffsetBackingStore
+from kconnect.storage.offset_backing_store import OffsetBackingStore
 
 
 class MemoryOffsetBackingStore(OffsetBackingStore):

@@ -43,7 +43,7 @@ def load_standalone_configs(worker_file: str, connector_files: Sequence[str]):
 def start_standalone_herder(worker_config, connectors):
     """Create and start the herder, then the connectors given on the command line.
     Raises ConnectException (the caller exits) when the worker or a connector cannot start."""
-    from kconnect.runtime.standalone_herder import StandaloneHerder
+    from kconnect.runtime.standalone.herder import StandaloneHerder
 
     herder = StandaloneHerder(worker_config)
     herder.start()

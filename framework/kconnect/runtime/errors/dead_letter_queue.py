@@ -25,7 +25,7 @@ from confluent_kafka.admin import AdminClient, NewTopic
 from kconnect.api.errors import ConnectException
 from kconnect.api.records import SinkRecord
 from kconnect.api.task import ErrantRecordReporter, SinkTask
-from kconnect.runtime.errors import ErrorContext, ErrorHandler, Stage
+from kconnect.runtime.errors.error_handler import ErrorContext, ErrorHandler, Stage
 
 log = logging.getLogger(__name__)
 

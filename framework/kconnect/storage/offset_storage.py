@@ -11,7 +11,7 @@ import orjson
 
 from kconnect.api.errors import DataException
 from kconnect.api.storage import OffsetStorageReader, freeze
-from kconnect.runtime.offsets.backing_store import OffsetBackingStore
+from kconnect.storage.offset_backing_store import OffsetBackingStore
 
 
 def serialize_key(connector: str, partition: Mapping[str, Any]) -> bytes:

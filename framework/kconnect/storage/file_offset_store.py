@@ -16,7 +16,7 @@ from collections.abc import Mapping
 import orjson
 
 from kconnect.api.errors import ConnectException
-from kconnect.runtime.offsets.memory_store import MemoryOffsetBackingStore
+from kconnect.storage.memory_offset_store import MemoryOffsetBackingStore
 
 log = logging.getLogger(__name__)
 

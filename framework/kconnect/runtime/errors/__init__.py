@@ -1,0 +1,1 @@
+"""Error handling of tasks: tolerance, retries, reporters, the dead letter queue."""

@@ -1,0 +1,1 @@
+"""Standalone mode: one worker, configs from the command line and REST."""

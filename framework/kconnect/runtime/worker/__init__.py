@@ -1,0 +1,1 @@
+"""The worker: connector instances, task threads, their converters, transforms and clients."""
