@@ -19,7 +19,13 @@ from kconnect.api.errors import (
     NotFoundException,
 )
 from kconnect.plugins import PluginNotFoundError
-from kconnect.runtime.standalone.herder import BadRequestError, ConflictError, RequestTimeoutError
+from kconnect.runtime.herder import (
+    BadRequestError,
+    ConflictError,
+    NotAssignedError,
+    NotLeaderError,
+    RequestTimeoutError,
+)
 
 log = logging.getLogger(__name__)
 
@@ -84,6 +90,9 @@ def handle_connect_exception(
     req: falcon.Request, resp: falcon.Response, error: Exception, params: dict[str, Any]
 ) -> None:
     """Map a herder exception (or any unexpected one) onto a status code."""
+    if isinstance(error, (NotLeaderError, NotAssignedError)):
+        _forward(req, resp, error)
+        return
     status = _status_for(error)
     if status == 500 and not isinstance(error, RequestTimeoutError):
         log.error("Uncaught exception in REST call to %s %s", req.method, req.path, exc_info=error)
@@ -106,3 +115,32 @@ def _malformed_media(
 ) -> None:
     detail = getattr(error, "description", None) or str(error)
     raise ConnectRestError(400, f"Request body is not valid JSON: {detail}")
+
+
+#: how long a forwarded request may take (Kafka's request timeout)
+FORWARD_TIMEOUT_S = 90.0
+
+
+def _forward(req: falcon.Request, resp: falcon.Response, error: Exception) -> None:
+    """Send the request on to the worker that can serve it (the leader, or the owner of a
+    task) and answer with its answer, as Kafka's HerderRequestHandler does."""
+    from kconnect.rest import forwarding  # it raises ConnectRestError, defined here
+
+    target = error.leader_url if isinstance(error, NotLeaderError) else error.owner_url
+    if not target:
+        raise ConnectRestError(409, str(error))
+    query = {k: v for k, v in req.params.items() if k != "forward"}
+    answer = forwarding.forward_request(
+        target,
+        req.method,
+        # The path as the client encoded it (gunicorn's RAW_URI), so names with '/' survive.
+        str(req.env.get("RAW_URI") or req.path).split("?", 1)[0],
+        query,
+        getattr(req.context, "raw_body", None),
+        req.headers,
+        forwarding.parse_forward_param(req.get_param("forward")),
+        FORWARD_TIMEOUT_S,
+    )
+    resp.status = falcon.code_to_http_status(answer.status)
+    resp.content_type = falcon.MEDIA_JSON
+    resp.data = answer.body

@@ -51,6 +51,8 @@ def read_json(req: falcon.Request, required: bool = True) -> Any:
     400 for a missing or malformed body."""
     content_type = (req.content_type or "").split(";", 1)[0].strip().lower()
     raw = req.bounded_stream.read()
+    # Kept for forwarding to the leader and for checking inter-worker signatures.
+    req.context.raw_body = raw
     if not raw.strip():
         if required:
             raise ConnectRestError(400, "Request body is missing: a JSON document is required")

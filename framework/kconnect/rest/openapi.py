@@ -337,7 +337,14 @@ def openapi_document() -> dict[str, Any]:
                 {200: {"type": "array", "items": _ref("TaskInfo")}},
                 (404,),
                 params=c,
-            )
+            ),
+            "post": _op(
+                "Internal: a worker hands the leader its connector's task configs (signed)",
+                {204: None},
+                (400, 403, 404, 409),
+                body={"type": "array", "items": _STRING_MAP},
+                params=c,
+            ),
         },
         "/connectors/{connector}/tasks/{task}/status": {
             "get": _op("A task's state", {200: _ref("TaskState")}, (404,), params=_TASK)

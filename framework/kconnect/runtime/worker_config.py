@@ -256,3 +256,69 @@ class WorkerConfig(AbstractConfig):
         rest = first.split("://", 1)[-1]
         host, _, port = rest.rpartition(":")
         return host.strip("[]"), int(port or 8083)
+
+
+def distributed_definition() -> ConfigDef:
+    """``connect-distributed.properties``: Kafka's DistributedConfig keys and defaults."""
+    d = _common_definition()
+    for key, type_, default, validator, importance, doc in [
+        ("group.id", T.STRING, ConfigDef.NO_DEFAULT_VALUE, None, I.HIGH,
+         "A unique string that identifies the Connect cluster group this worker belongs to."),
+        ("config.storage.topic", T.STRING, ConfigDef.NO_DEFAULT_VALUE, None, I.HIGH,
+         "The name of the Kafka topic where connector configurations are stored"),
+        ("config.storage.replication.factor", T.SHORT, 3, None, I.LOW,
+         "Replication factor used when creating the configuration storage topic "
+         "(-1: the broker's default)"),
+        ("offset.storage.topic", T.STRING, ConfigDef.NO_DEFAULT_VALUE, None, I.HIGH,
+         "The name of the Kafka topic where source connector offsets are stored"),
+        ("offset.storage.partitions", T.INT, 25, None, I.LOW,
+         "The number of partitions used when creating the offset storage topic"),
+        ("offset.storage.replication.factor", T.SHORT, 3, None, I.LOW,
+         "Replication factor used when creating the offset storage topic"),
+        ("status.storage.topic", T.STRING, ConfigDef.NO_DEFAULT_VALUE, None, I.HIGH,
+         "The name of the Kafka topic where connector and task status are stored"),
+        ("status.storage.partitions", T.INT, 5, None, I.LOW,
+         "The number of partitions used when creating the status storage topic"),
+        ("status.storage.replication.factor", T.SHORT, 3, None, I.LOW,
+         "Replication factor used when creating the status storage topic"),
+        ("session.timeout.ms", T.INT, 10000, None, I.HIGH,
+         "The timeout used to detect worker failures."),
+        ("heartbeat.interval.ms", T.INT, 3000, None, I.HIGH,
+         "The expected time between heartbeats to the group coordinator."),
+        ("rebalance.timeout.ms", T.INT, 60000, None, I.HIGH,
+         "The maximum allowed time for each worker to join the group once a rebalance has begun."),
+        ("worker.sync.timeout.ms", T.INT, 3000, None, I.MEDIUM,
+         "When the worker is out of sync with other workers and needs to resynchronize "
+         "configurations, wait up to this amount of time before giving up, leaving the group, "
+         "and waiting a backoff period before rejoining."),
+        ("worker.unsync.backoff.ms", T.INT, 300000, None, I.MEDIUM,
+         "When the worker is out of sync with other workers and fails to catch up within "
+         "worker.sync.timeout.ms, leave the Connect cluster for this long before rejoining."),
+        ("scheduled.rebalance.max.delay.ms", T.INT, 300000, Range.at_least(0), I.LOW,
+         "The maximum delay that is scheduled in order to wait for the return of one or more "
+         "departed workers before rebalancing and reassigning their connectors and tasks to the "
+         "group."),
+        ("connect.protocol", T.STRING, "sessioned",
+         ValidString.in_("eager", "compatible", "sessioned"), I.LOW,
+         "Compatibility mode for Kafka Connect Protocol"),
+        ("inter.worker.key.generation.algorithm", T.STRING, "HmacSHA256", None, I.LOW,
+         "The algorithm to use for generating internal request keys."),
+        ("inter.worker.key.size", T.INT, None, None, I.LOW,
+         "The size of the key to use for signing internal requests, in bits."),
+        ("inter.worker.key.ttl.ms", T.INT, 3600000, Range.between(0, 2**31 - 1), I.LOW,
+         "The TTL of generated session keys used for internal request validation "
+         "(in milliseconds)"),
+        ("inter.worker.signature.algorithm", T.STRING, "HmacSHA256", None, I.LOW,
+         "The algorithm used to sign internal requests"),
+        ("inter.worker.verification.algorithms", T.LIST, "HmacSHA256", None, I.LOW,
+         "A list of permitted algorithms for verifying internal requests"),
+    ]:
+        d.define(key, type_, default, validator, importance, doc)
+    return d
+
+
+class DistributedWorkerConfig(WorkerConfig):
+    """Settings of a worker in a cluster (``connect-distributed worker.properties``)."""
+
+    def __init__(self, props: Mapping[str, Any]):
+        super().__init__(props, distributed_definition())

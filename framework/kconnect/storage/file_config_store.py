@@ -1,81 +1,113 @@
-"""Connector configs, task configs and target states of a standalone worker.
+"""Connector configs, task configs and target states of a standalone worker, in memory and,
+when ``config.storage.file.filename`` is set, in that file.
 
 Apache Kafka's standalone mode keeps these in memory only, so connectors created or paused
-through REST are forgotten on restart. kconnect keeps them in ``config.storage.file.filename``
-when it is set (JSON, replaced atomically on every change); unset, it behaves as Kafka.
+through REST are forgotten on restart. kconnect keeps them in the file when it is set (JSON,
+replaced atomically on every change, task configs included); unset, it behaves as Kafka.
+Changes are reported to the update listener synchronously, on the writing thread.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Mapping
 from typing import Any
 
 import orjson
 
 from kconnect.api.errors import ConnectException
-from kconnect.runtime.states import TargetState
+from kconnect.runtime.states import TargetState, TaskId
+from kconnect.storage.config_backing_store import (
+    ClusterConfigState,
+    ConfigBackingStore,
+    RestartRequest,
+    SessionKeyRecord,
+)
 from kconnect.storage.file_offset_store import write_atomically
 
 log = logging.getLogger(__name__)
 
 
-class ConnectorConfigStore:
-    """Connector name -> config, task configs and target state."""
+class FileConfigBackingStore(ConfigBackingStore):
+    """The standalone config store; without a filename, a memory store."""
 
     def __init__(self, filename: str | None = None):
         self.filename = filename or None
+        self.listener = None
         self._configs: dict[str, dict[str, str]] = {}
         self._targets: dict[str, TargetState] = {}
         self._task_configs: dict[str, list[dict[str, str]]] = {}
+        self._offset = -1
         self._lock = threading.Lock()
         if self.filename:
             self._load()
 
-    # -- queries -------------------------------------------------------------------------------
-    def names(self) -> list[str]:
-        return list(self._configs)
+    def configure(self, worker_config: Mapping[str, Any]) -> None:
+        filename = worker_config.get("config.storage.file.filename")
+        if filename and not self.filename:
+            self.filename = str(filename)
+            self._load()
 
-    def contains(self, name: str) -> bool:
-        return name in self._configs
-
-    def config(self, name: str) -> dict[str, str] | None:
-        config = self._configs.get(name)
-        return dict(config) if config is not None else None
-
-    def target_state(self, name: str) -> TargetState:
-        return self._targets.get(name, TargetState.STARTED)
-
-    def task_configs(self, name: str) -> list[dict[str, str]]:
-        return [dict(c) for c in self._task_configs.get(name, [])]
+    def snapshot(self) -> ClusterConfigState:
+        with self._lock:
+            return ClusterConfigState(
+                offset=self._offset,
+                connector_configs={n: dict(c) for n, c in self._configs.items()},
+                target_states=dict(self._targets),
+                task_configs={
+                    TaskId(n, i): dict(c)
+                    for n, configs in self._task_configs.items()
+                    for i, c in enumerate(configs)
+                },
+                task_counts={n: len(c) for n, c in self._task_configs.items()},
+            )
 
     # -- changes -------------------------------------------------------------------------------
-    def put(self, name: str, config: dict[str, str], target: TargetState | None = None) -> None:
+    def put_connector_config(
+        self, connector: str, config: Mapping[str, str], target_state: TargetState | None = None
+    ) -> None:
         with self._lock:
-            self._configs[name] = dict(config)
-            if target is not None or name not in self._targets:
-                self._targets[name] = target or TargetState.STARTED
-            self._save()
+            self._configs[connector] = dict(config)
+            if target_state is not None or connector not in self._targets:
+                self._targets[connector] = target_state or TargetState.STARTED
+            self._changed()
+        if self.listener is not None:
+            self.listener.on_connector_config_update(connector)
 
-    def put_target_state(self, name: str, target: TargetState) -> None:
+    def remove_connector_config(self, connector: str) -> None:
         with self._lock:
-            self._targets[name] = target
-            self._save()
+            self._configs.pop(connector, None)
+            self._targets.pop(connector, None)
+            self._task_configs.pop(connector, None)
+            self._changed()
+        if self.listener is not None:
+            self.listener.on_connector_config_remove(connector)
 
-    def put_task_configs(self, name: str, configs: list[dict[str, str]]) -> None:
+    def put_task_configs(self, connector: str, configs: list[Mapping[str, str]]) -> None:
         with self._lock:
-            self._task_configs[name] = [dict(c) for c in configs]
-            # Task configs are derived from the connector config on every start; not persisted.
+            self._task_configs[connector] = [dict(c) for c in configs]
+            self._changed()
+        if self.listener is not None:
+            self.listener.on_task_config_update([TaskId(connector, i) for i in range(len(configs))])
 
-    def remove(self, name: str) -> None:
+    def put_target_state(self, connector: str, state: TargetState) -> None:
         with self._lock:
-            self._configs.pop(name, None)
-            self._targets.pop(name, None)
-            self._task_configs.pop(name, None)
-            self._save()
+            self._targets[connector] = state
+            self._changed()
+        if self.listener is not None:
+            self.listener.on_connector_target_state_change(connector)
+
+    def put_session_key(self, key: SessionKeyRecord) -> None:
+        """A standalone worker signs no requests."""
+
+    def put_restart_request(self, request: RestartRequest) -> None:
+        if self.listener is not None:
+            self.listener.on_restart_request(request)
 
     # -- persistence ---------------------------------------------------------------------------
-    def _save(self) -> None:
+    def _changed(self) -> None:
+        self._offset += 1
         if not self.filename:
             return
         payload: dict[str, Any] = {
@@ -83,6 +115,7 @@ class ConnectorConfigStore:
                 name: {
                     "config": config,
                     "target_state": self._targets.get(name, TargetState.STARTED).value,
+                    "tasks": self._task_configs.get(name, []),
                 }
                 for name, config in self._configs.items()
             }
@@ -101,6 +134,9 @@ class ConnectorConfigStore:
             for name, entry in data.get("connectors", {}).items():
                 self._configs[name] = {str(k): str(v) for k, v in entry["config"].items()}
                 self._targets[name] = TargetState(entry.get("target_state", "STARTED"))
+                self._task_configs[name] = [
+                    {str(k): str(v) for k, v in task.items()} for task in entry.get("tasks", [])
+                ]
         except (ValueError, KeyError, TypeError, AttributeError) as error:
             raise ConnectException(
                 f"Config storage file {self.filename} is not a kconnect config file: {error}. "

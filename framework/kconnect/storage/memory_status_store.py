@@ -1,87 +1,59 @@
-"""The latest status of every connector and task in this worker (Kafka Connect's
-StatusBackingStore, in memory), and the listener that feeds it."""
+"""Statuses kept in memory: the standalone worker's status store (Kafka's
+MemoryStatusBackingStore). A standalone worker is the only writer, so ``safe`` changes nothing."""
 
 from __future__ import annotations
 
-import logging
 import threading
-from collections.abc import Callable
 
-from kconnect.plugins import hooks
-from kconnect.runtime.states import State, Status, TaskId
-
-log = logging.getLogger(__name__)
+from kconnect.runtime.states import Status, TaskId
+from kconnect.storage.status_backing_store import StatusBackingStore, TopicStatus
 
 
-class StatusStore:
-    """Connector and task statuses; it also tells the ``kconnect.hooks`` status listeners."""
-
-    def __init__(self, worker_id: str):
-        self.worker_id = worker_id
+class MemoryStatusBackingStore(StatusBackingStore):
+    def __init__(self) -> None:
         self._connectors: dict[str, Status] = {}
         self._tasks: dict[TaskId, Status] = {}
+        self._topics: dict[str, dict[str, TopicStatus]] = {}
         self._lock = threading.Lock()
-        #: called after every task state change, on the thread that reported it
-        self.task_listeners: list[Callable[[TaskId, State, str | None], None]] = []
 
-    # listener side ------------------------------------------------------------------------------
-    def on_connector_state(self, connector: str, state: State, trace: str | None = None) -> None:
+    def put_connector(self, connector: str, status: Status, safe: bool = False) -> None:
         with self._lock:
-            self._connectors[connector] = Status(state, self.worker_id, trace)
-        self._notify(
-            lambda h: h.kconnect_connector_status_changed(
-                connector=connector, state=state.value, worker_id=self.worker_id
-            )
-        )
+            self._connectors[connector] = status
 
-    def on_task_state(self, task_id: TaskId, state: State, trace: str | None = None) -> None:
+    def put_task(self, task: TaskId, status: Status, safe: bool = False) -> None:
         with self._lock:
-            current = self._tasks.get(task_id)
-            # A task that failed stays FAILED while its thread shuts down.
-            if current is not None and current.state is State.FAILED and state is State.UNASSIGNED:
-                return
-            self._tasks[task_id] = Status(state, self.worker_id, trace)
-        for listener in self.task_listeners:
-            try:
-                listener(task_id, state, trace)
-            except Exception:  # noqa: BLE001 - a failing listener is logged, never fatal
-                log.exception("A task status listener failed")
-        self._notify(
-            lambda h: h.kconnect_task_status_changed(
-                connector=task_id.connector,
-                task=task_id.task,
-                state=state.value,
-                worker_id=self.worker_id,
-                trace=trace,
-            )
-        )
+            self._tasks[task] = status
 
-    def _notify(self, call: object) -> None:
-        try:
-            call(hooks().hook)  # type: ignore[operator]
-        except Exception:  # noqa: BLE001 - a failing status listener is logged, never fatal
-            log.exception("A kconnect.hooks status listener failed")
-
-    # query side ---------------------------------------------------------------------------------
     def connector(self, connector: str) -> Status | None:
         return self._connectors.get(connector)
 
-    def task(self, task_id: TaskId) -> Status | None:
-        return self._tasks.get(task_id)
+    def task(self, task: TaskId) -> Status | None:
+        return self._tasks.get(task)
 
     def tasks(self, connector: str) -> dict[int, Status]:
         with self._lock:
             return {t.task: s for t, s in self._tasks.items() if t.connector == connector}
 
-    def put_task(self, task_id: TaskId, status: Status) -> None:
-        with self._lock:
-            self._tasks[task_id] = status
+    def connectors(self) -> set[str]:
+        return set(self._connectors)
 
-    def remove(self, connector: str) -> None:
+    def put_topic(self, status: TopicStatus) -> None:
+        with self._lock:
+            self._topics.setdefault(status.connector, {})[status.topic] = status
+
+    def topics(self, connector: str) -> list[TopicStatus]:
+        return sorted(self._topics.get(connector, {}).values(), key=lambda t: t.topic)
+
+    def delete_topic(self, connector: str, topic: str) -> None:
+        with self._lock:
+            self._topics.get(connector, {}).pop(topic, None)
+
+    def remove_connector(self, connector: str) -> None:
         with self._lock:
             self._connectors.pop(connector, None)
             for task_id in [t for t in self._tasks if t.connector == connector]:
                 del self._tasks[task_id]
+            self._topics.pop(connector, None)
 
     def remove_tasks_from(self, connector: str, first_gone: int) -> None:
         with self._lock:

@@ -9,7 +9,7 @@ import pytest
 from falcon import testing
 from kconnect.api.errors import AlreadyExistsException, NotFoundException
 from kconnect.rest.app import create_app
-from kconnect.runtime.standalone.herder import BadRequestError, RequestTimeoutError
+from kconnect.runtime.herder import BadRequestError, Herder, RequestTimeoutError
 from kconnect.runtime.states import TargetState
 
 WORKER_ID = "127.0.0.1:8083"
@@ -40,6 +40,8 @@ class FakeHerder:
 
     def connectors(self) -> list[str]:
         return sorted(self.configs)
+
+    put_task_configs = Herder.put_task_configs
 
     def connector_info(self, name: str) -> dict[str, Any]:
         config = self._require(name)

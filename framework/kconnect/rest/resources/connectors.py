@@ -191,10 +191,19 @@ class ConnectorStopResource(_HerderResource):
 
 
 class TasksResource(_HerderResource):
-    """``GET /connectors/{connector}/tasks``: each task's id and config (with ``task.class``)."""
+    """``GET /connectors/{connector}/tasks``: each task's id and config (with ``task.class``).
+    ``POST``: internal, a worker hands the leader its connector's task configs, signed with
+    the cluster's session key (checked by the herder: unsigned 400, bad signature 403)."""
 
     def on_get(self, req: falcon.Request, resp: falcon.Response, connector: str) -> None:
         resp.media = self.herder.task_configs(connector)
+
+    def on_post(self, req: falcon.Request, resp: falcon.Response, connector: str) -> None:
+        configs = read_json(req)
+        if not isinstance(configs, list):
+            raise bad_request("Task configs must be a JSON array of objects")
+        self.herder.put_task_configs(connector, configs, req.headers, req.context.raw_body)
+        no_content(resp)
 
 
 class TaskStatusResource(_HerderResource):

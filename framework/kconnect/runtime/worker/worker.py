@@ -78,9 +78,16 @@ class RunningConnector:
     config: dict[str, str]
     state: State = State.UNASSIGNED
     trace: str | None = None
-    tasks: dict[int, TaskRunner] = field(default_factory=dict)
     #: ``config`` with its ``${...}`` variables resolved: what the connector was started with
     resolved_config: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class RunningTask:
+    runner: TaskRunner
+    #: the unresolved configs the task was started with (a changed config means a restart)
+    connector_config: dict[str, str]
+    task_config: dict[str, str]
 
 
 def tune_garbage_collector() -> None:
@@ -118,6 +125,9 @@ class Worker:
         self.worker_id = config.worker_id
         self._reconfiguration_requested = reconfiguration_requested
         self._connectors: dict[str, RunningConnector] = {}
+        # Tasks are kept apart from connector instances: in a cluster a task often runs on a
+        # worker where its connector does not.
+        self._tasks: dict[TaskId, RunningTask] = {}
         self._lock = threading.RLock()
         self.kafka_cluster_id: str | None = None
         self.plugin_call_timeout_s = float(config.get("rest.request.timeout.ms")) / 1000 * 0.9
@@ -133,6 +143,7 @@ class Worker:
     def stop(self) -> None:
         for name in list(self._connectors):
             self.stop_and_await_connector(name)
+        self.stop_and_await_tasks_of(list(self._tasks))
         self.offset_store.stop()
         self.config_transformer.close()
         log.info("Worker stopped")
@@ -266,10 +277,14 @@ class Worker:
 
     def stop_and_await_connector(self, name: str) -> None:
         """Stop the connector's tasks, then the connector."""
+        self.stop_and_await_tasks(name)
+        self.stop_connector_instance(name)
+
+    def stop_connector_instance(self, name: str) -> None:
+        """Stop the connector object alone (its tasks, here or elsewhere, are left running)."""
         running = self._connectors.get(name)
         if running is None:
             return
-        self.stop_and_await_tasks(name)
         if running.state in (State.RUNNING, State.PAUSED):
             try:
                 call_with_timeout(
@@ -319,16 +334,29 @@ class Worker:
         return True
 
     def task_count(self, name: str) -> int:
+        return sum(1 for t in self._tasks if t.connector == name)
+
+    def connector_config_of(self, name: str) -> dict[str, str] | None:
+        """The (unresolved) config a running connector instance was started with."""
         running = self._connectors.get(name)
-        return len(running.tasks) if running else 0
+        return dict(running.config) if running is not None else None
+
+    def running_tasks(self) -> list[TaskId]:
+        return list(self._tasks)
+
+    def task_started_with(self, task_id: TaskId) -> tuple[dict[str, str], dict[str, str]] | None:
+        """(connector config, task config), unresolved, that a running task was started with."""
+        running = self._tasks.get(task_id)
+        return (dict(running.connector_config), dict(running.task_config)) if running else None
 
     def set_target_state(self, name: str, target: TargetState) -> None:
         """Pause or resume a running connector and its tasks."""
+        for task_id, task in list(self._tasks.items()):
+            if task_id.connector == name:
+                task.runner.transition_to(target)
         running = self._connectors.get(name)
         if running is None:
             return
-        for task in running.tasks.values():
-            task.transition_to(target)
         if running.state in (State.RUNNING, State.PAUSED):
             self._set_connector_state(
                 running, State.PAUSED if target is TargetState.PAUSED else State.RUNNING
@@ -343,19 +371,20 @@ class Worker:
         target: TargetState,
     ) -> bool:
         """Create a task thread and start it. True on success; failures become FAILED."""
-        running = self._connectors.get(task_id.connector)
-        if running is None:
-            raise ConnectException(f"Connector {task_id.connector} is not running on this worker")
+        if task_id in self._tasks:
+            raise ConnectException(f"Task {task_id} already runs on this worker")
         try:
             # Variables are resolved only into what the task itself gets.
-            connector_props = self.config_transformer.transform(connector_props)
-            task_config = self.config_transformer.transform(task_config)
-            runner = self._build_task(task_id, connector_props, task_config, target)
+            resolved_connector_props = self.config_transformer.transform(connector_props)
+            resolved_task_config = self.config_transformer.transform(task_config)
+            runner = self._build_task(
+                task_id, resolved_connector_props, resolved_task_config, target
+            )
         except Exception as error:  # noqa: BLE001 - the task is FAILED, the worker goes on
             log.error("%s Failed to start task", task_id, exc_info=error)
             self.listener.on_task_state(task_id, State.FAILED, _trace(error))
             return False
-        running.tasks[task_id.task] = runner
+        self._tasks[task_id] = RunningTask(runner, dict(connector_props), dict(task_config))
         runner.start()
         return True
 
@@ -433,11 +462,17 @@ class Worker:
         return ErrorHandler(connector_props, task_id.connector, task_id.task, reporters)
 
     def stop_and_await_tasks(self, name: str, task_numbers: list[int] | None = None) -> None:
-        running = self._connectors.get(name)
-        if running is None:
-            return
-        numbers = list(running.tasks) if task_numbers is None else task_numbers
-        runners = [running.tasks.pop(n) for n in numbers if n in running.tasks]
+        """Stop the connector's tasks running here (all of them, or those numbered)."""
+        if task_numbers is None:
+            ids = [t for t in self._tasks if t.connector == name]
+        else:
+            ids = [TaskId(name, n) for n in task_numbers]
+        self.stop_and_await_tasks_of(ids)
+
+    def stop_and_await_tasks_of(self, task_ids: list[TaskId]) -> None:
+        """Stop these tasks (those running here), all at once, then wait for each."""
+        with self._lock:
+            runners = [self._tasks.pop(t).runner for t in task_ids if t in self._tasks]
         for runner in runners:
             runner.stop()
         timeout_s = float(self.config.get("task.shutdown.graceful.timeout.ms")) / 1000
@@ -446,8 +481,8 @@ class Worker:
                 log.error("Graceful stop of task %s failed.", runner.id)
 
     def task_runner(self, task_id: TaskId) -> TaskRunner | None:
-        running = self._connectors.get(task_id.connector)
-        return running.tasks.get(task_id.task) if running else None
+        running = self._tasks.get(task_id)
+        return running.runner if running else None
 
     # -- plugin set-up ---------------------------------------------------------------------------
     def _plugin_settings(
