@@ -2,6 +2,8 @@
 
 connect-standalone worker.properties [connector1.properties connector2.json ...]
 kconnect standalone worker.properties connector1.properties
+connect-distributed worker.properties
+kconnect distributed worker.properties
 kconnect quickstart
 kconnect plugins
 """
@@ -90,16 +92,14 @@ def distributed_main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="connect-distributed", description="Run a distributed Kafka Connect worker (kconnect)."
     )
-    parser.add_argument("worker_properties")
-    parser.add_argument("--log-level", default=None)
+    parser.add_argument("worker_properties", help="the worker's .properties file")
+    parser.add_argument("--log-level", default=None, help="DEBUG, INFO (default), WARNING, ERROR")
+    parser.add_argument("--version", action="version", version=f"kconnect {__version__}")
     args = parser.parse_args(argv)
     configure_logging(args.log_level)
-    print(
-        "connect-distributed: distributed mode is not built yet in this version of kconnect; "
-        "use connect-standalone.",
-        file=sys.stderr,
-    )
-    return EXIT_USAGE
+    from kconnect.cli.distributed import run_distributed
+
+    return run_distributed(args.worker_properties)
 
 
 def _plugins_main(args: argparse.Namespace) -> int:

@@ -1,4 +1,5 @@
-"""A ``connect-standalone`` worker in a subprocess, for end-to-end tests of connectors.
+"""Worker processes for end-to-end tests: ``connect-standalone`` (:class:`StandaloneWorker`)
+and, in ``distributed_worker``, ``connect-distributed``.
 
     with StandaloneWorker(tmp_path, {"bootstrap.servers": servers, ...}, [source, sink]) as worker:
         worker.wait_for(lambda: output.exists())
@@ -17,7 +18,7 @@ import sys
 import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 
 def free_port() -> int:
@@ -32,8 +33,10 @@ def write_properties(path: Path, props: Mapping[str, Any]) -> Path:
     return path
 
 
-class StandaloneWorker:
-    """Runs ``kconnect standalone worker.properties c1.properties …`` as a child process."""
+class WorkerProcess:
+    """Runs ``kconnect <mode> worker.properties [c1.properties …]`` as a child process."""
+
+    mode = "standalone"
 
     def __init__(
         self,
@@ -65,14 +68,14 @@ class StandaloneWorker:
     def rest_url(self) -> str:
         return f"http://127.0.0.1:{self.rest_port}"
 
-    def start(self) -> StandaloneWorker:
+    def start(self) -> Self:
         log = open(self.log_path, "ab")
         self.process = subprocess.Popen(
             [
                 sys.executable,
                 "-m",
                 "kconnect.cli",
-                "standalone",
+                self.mode,
                 str(self.worker_file),
                 *map(str, self.connector_files),
             ],
@@ -140,8 +143,14 @@ class StandaloneWorker:
             f"timed out after {timeout_s}s waiting for {what}:\n" + self.log_text()[-5000:]
         )
 
-    def __enter__(self) -> StandaloneWorker:
+    def __enter__(self) -> Self:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+class StandaloneWorker(WorkerProcess):
+    """Runs ``kconnect standalone worker.properties c1.properties …`` as a child process."""
+
+    mode = "standalone"
