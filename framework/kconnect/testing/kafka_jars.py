@@ -7,6 +7,9 @@ The jars come from one of two places:
   into a cache outside the repository: ``$KCONNECT_CACHE/kafka-<version>/libs`` or
   ``~/.cache/kconnect/kafka-<version>/libs``.
 
+:func:`maven_libs` does the fetching and caching for any set of artifacts;
+:mod:`kconnect.testing.java_connect` uses it for Apache Kafka Connect's own worker.
+
 Maven is used rather than downloading a release tarball because it already knows the user's
 mirrors, proxies and credentials (``~/.m2/settings.xml``) and shares its local repository with
 every other build on the machine.
@@ -21,7 +24,7 @@ import re
 import shutil
 import subprocess
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 try:  # POSIX only; without it two racing fetches still cannot corrupt the cache (see below).
@@ -34,6 +37,11 @@ KAFKA_VERSION = "4.4.0"
 SCALA_VERSION = "2.13"
 #: Kafka 4.x logs through slf4j 1.7; this binds it to log4j2, which Kafka already depends on.
 LOG4J_VERSION = "2.25.5"
+#: The slf4j binding and log4j2 itself, for a JVM (broker or Connect worker) that should log.
+LOG4J_ARTIFACTS: tuple[tuple[str, str, str], ...] = (
+    ("org.apache.logging.log4j", "log4j-slf4j-impl", LOG4J_VERSION),
+    ("org.apache.logging.log4j", "log4j-core", LOG4J_VERSION),
+)
 #: Kafka 4.x brokers need Java 17 or newer.
 MIN_JAVA_MAJOR = 17
 
@@ -145,20 +153,42 @@ def kafka_libs(version: str | None = None) -> Path:
         return libs
 
     version = version or kafka_version()
-    target = cache_dir() / f"kafka-{version}"
+    return maven_libs(
+        f"kafka-{version}",
+        _kafka_artifacts(version),
+        expect_glob="kafka_*.jar",
+        what=f"Apache Kafka {version}",
+    )
+
+
+def maven_libs(
+    name: str, artifacts: Sequence[tuple[str, str, str]], *, expect_glob: str, what: str
+) -> Path:
+    """Return ``<cache>/<name>/libs``: the jars of ``artifacts`` and everything they need.
+
+    ``artifacts`` are ``(groupId, artifactId, version)``; Maven resolves their compile and
+    runtime dependencies on first use. The cache entry counts as complete only when a marker
+    file exists, so an interrupted fetch is redone. Safe when several processes (e.g.
+    pytest-xdist workers) call it at once: they serialize on a lock file, and the jars are
+    resolved into a temporary directory that is renamed into place only when complete.
+    ``expect_glob`` names a jar that must be among the results; ``what`` names them in errors.
+    """
+    target = cache_dir() / name
     libs = target / "libs"
     if (target / _COMPLETE_MARKER).exists():
         return libs
 
     mvn = _maven_executable()
     cache_dir().mkdir(parents=True, exist_ok=True)
-    with _file_lock(cache_dir() / f"kafka-{version}.lock"):
+    with _file_lock(cache_dir() / f"{name}.lock"):
         if (target / _COMPLETE_MARKER).exists():  # another process fetched while we waited
             return libs
-        staging = Path(tempfile.mkdtemp(prefix=f"kafka-{version}.", dir=cache_dir()))
+        staging = Path(tempfile.mkdtemp(prefix=f"{name}.", dir=cache_dir()))
         try:
-            _resolve_with_maven(mvn, version, staging / "libs")
-            (staging / _COMPLETE_MARKER).write_text(version + "\n")
+            _resolve_with_maven(mvn, artifacts, staging / "libs", expect_glob, what)
+            (staging / _COMPLETE_MARKER).write_text(
+                "".join(f"{g}:{a}:{v}\n" for g, a, v in artifacts)
+            )
             if target.exists():  # an incomplete leftover of an interrupted fetch
                 shutil.rmtree(target)
             staging.rename(target)
@@ -167,16 +197,22 @@ def kafka_libs(version: str | None = None) -> Path:
     return libs
 
 
-def _resolve_with_maven(mvn: str, version: str, output_dir: Path) -> None:
-    with tempfile.TemporaryDirectory(prefix="kconnect-kafka-pom.") as project:
-        Path(project, "pom.xml").write_text(_pom(version))
+def _resolve_with_maven(
+    mvn: str,
+    artifacts: Sequence[tuple[str, str, str]],
+    output_dir: Path,
+    expect_glob: str,
+    what: str,
+) -> None:
+    with tempfile.TemporaryDirectory(prefix="kconnect-maven-pom.") as project:
+        Path(project, "pom.xml").write_text(_pom(artifacts))
         cmd = [
             mvn,
             "-q",
             "-B",
             "dependency:copy-dependencies",
             f"-DoutputDirectory={output_dir}",
-            # compile + runtime scopes: everything the broker needs, none of the test jars.
+            # compile + runtime scopes: everything needed to run, none of the test jars.
             "-DincludeScope=runtime",
         ]
         try:
@@ -190,30 +226,32 @@ def _resolve_with_maven(mvn: str, version: str, output_dir: Path) -> None:
             )
         except subprocess.TimeoutExpired as exc:
             raise KafkaSetupError(
-                f"Maven did not fetch Apache Kafka {version} within {_MAVEN_TIMEOUT_S} s."
+                f"Maven did not fetch {what} within {_MAVEN_TIMEOUT_S} s."
             ) from exc
-        if result.returncode != 0 or not any(output_dir.glob("kafka_*.jar")):
+        if result.returncode != 0 or not any(output_dir.glob(expect_glob)):
             tail = "\n".join((result.stdout + result.stderr).splitlines()[-30:])
             raise KafkaSetupError(
-                f"Maven could not fetch Apache Kafka {version} (exit {result.returncode}). "
+                f"Maven could not fetch {what} (exit {result.returncode}). "
                 "Check that Maven can reach its repository (proxy/mirror settings in "
                 f"~/.m2/settings.xml), or set KAFKA_HOME.\n{tail}"
             )
 
 
-def _pom(version: str) -> str:
+def _kafka_artifacts(version: str) -> list[tuple[str, str, str]]:
     # kafka_2.13 pulls in the server, raft, metadata, storage and coordinator modules and
     # log4j-core; StorageTool and kafka.Kafka both live in kafka_2.13 itself. Only the slf4j
     # binding is missing, without which the broker would log nothing at all.
-    deps = [
+    return [
         ("org.apache.kafka", f"kafka_{SCALA_VERSION}", version),
-        ("org.apache.logging.log4j", "log4j-slf4j-impl", LOG4J_VERSION),
-        ("org.apache.logging.log4j", "log4j-core", LOG4J_VERSION),
+        *LOG4J_ARTIFACTS,
     ]
+
+
+def _pom(artifacts: Sequence[tuple[str, str, str]]) -> str:
     dep_xml = "\n".join(
         f"    <dependency><groupId>{g}</groupId><artifactId>{a}</artifactId>"
         f"<version>{v}</version></dependency>"
-        for g, a, v in deps
+        for g, a, v in artifacts
     )
     return f"""<?xml version="1.0" encoding="UTF-8"?>
 <project xmlns="http://maven.apache.org/POM/4.0.0">
