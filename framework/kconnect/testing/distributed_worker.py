@@ -32,10 +32,26 @@ class DistributedWorker(WorkerProcess):
     def worker_id(self) -> str:
         return f"127.0.0.1:{self.rest_port}"
 
-    def request(self, method: str, path: str, body: Any = None, **params: Any) -> requests.Response:
-        return self.session.request(
-            method, self.rest_url + path, json=body, params=params or None, timeout=60
-        )
+    def request(
+        self,
+        method: str,
+        path: str,
+        body: Any = None,
+        retry_conflicts_s: float = 60,
+        **params: Any,
+    ) -> requests.Response:
+        """One REST call. A 409 (the cluster is rebalancing, as right after a worker joined) is
+        retried for up to ``retry_conflicts_s``, as a client of Kafka Connect must."""
+        deadline = time.monotonic() + retry_conflicts_s
+        while True:
+            response = self.session.request(
+                method, self.rest_url + path, json=body, params=params or None, timeout=60
+            )
+            if response.status_code != 409 or time.monotonic() >= deadline:
+                return response
+            if "already exists" in response.text:
+                return response
+            time.sleep(0.5)
 
     def get(self, path: str, **params: Any) -> Any:
         response = self.request("GET", path, **params)
