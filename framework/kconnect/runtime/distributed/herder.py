@@ -1,0 +1,612 @@
+"""The distributed herder: one worker of a Connect cluster.
+
+Workers with the same ``group.id`` share the cluster's connectors and tasks. Kafka's group
+coordinator decides who is in the group and who leads; the leader computes the assignment
+(incremental cooperative by default); the config, offset and status topics hold the state.
+
+Threading: everything that starts or stops work runs on this herder's own thread, in ``_tick``.
+kafka-python's I/O thread only computes the leader's assignment (from an immutable config
+snapshot) and the config store's reader thread only marks the config as changed; REST handler
+threads submit requests to the herder thread and wait on futures with a timeout.
+
+Who writes what, as in Kafka: connector configs, task configs, restarts, offsets and session keys
+are written by the leader only (other workers answer ``NotLeaderError`` and REST forwards the
+request); pause and resume by any worker. A worker learns of every change, its own included, by
+reading the config topic, and then reconciles (see ``abstract_herder``).
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import logging
+import queue
+import threading
+import time
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar
+
+from kconnect.api.errors import AlreadyExistsException, ConnectException, NotFoundException
+from kconnect.plugins import PluginRegistry
+from kconnect.plugins import registry as default_registry
+from kconnect.rest import forwarding, request_signing
+from kconnect.runtime.abstract_herder import AbstractHerder
+from kconnect.runtime.distributed.assignor import (
+    ConfigSnapshot,
+    EagerAssignor,
+    IncrementalCooperativeAssignor,
+)
+from kconnect.runtime.distributed.group_member import WorkerGroupMember
+from kconnect.runtime.distributed.protocol import (
+    ConnectAssignment,
+    ConnectProtocolCompatibility,
+    WorkerAllocation,
+    WorkerMetadata,
+)
+from kconnect.runtime.herder import (
+    BadRequestError,
+    NotAssignedError,
+    NotLeaderError,
+    RebalanceInProgressError,
+)
+from kconnect.runtime.states import TargetState, TaskId
+from kconnect.runtime.worker_config import WorkerConfig
+from kconnect.storage.config_backing_store import (
+    ClusterConfigState,
+    RestartRequest,
+    SessionKeyRecord,
+)
+from kconnect.storage.plugins import create_stores
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+#: how long the herder thread waits for requests between membership polls
+_TICK_S = 0.1
+
+
+def advertised_url(config: WorkerConfig) -> str:
+    """The URL other workers reach this one at (``rest.advertised.*``, else the listener)."""
+    host, port = config.rest_host_port()
+    scheme = (config.get("rest.advertised.listener") or "").lower()
+    if not scheme:
+        listeners = config.get("listeners") or ["http://"]
+        scheme = listeners[0].split("://", 1)[0].lower() or "http"
+    host = config.get("rest.advertised.host.name") or host or "localhost"
+    port = config.get("rest.advertised.port") or port
+    if ":" in host and not host.startswith("["):
+        host = f"[{host}]"
+    return f"{scheme}://{host}:{port}/"
+
+
+class DistributedHerder(AbstractHerder):
+    """A worker in a Connect cluster."""
+
+    def __init__(self, config: WorkerConfig, registry: PluginRegistry | None = None):
+        registry = registry or default_registry()
+        self.url = advertised_url(config)
+        offset_store, config_store, status_store = create_stores(registry, config, distributed=True)
+        self.member: WorkerGroupMember | None = None
+        self._requests: queue.Queue[
+            tuple[Callable[..., Any], tuple[Any, ...], concurrent.futures.Future[Any]]
+        ] = queue.Queue()
+        super().__init__(
+            config,
+            registry,
+            config.worker_id,
+            offset_store,
+            config_store,
+            status_store,
+            safe_status_writes=True,
+        )
+        self.config_store.set_update_listener(self)
+        self.group_id = str(config.get("group.id"))
+        self.protocol_setting = ConnectProtocolCompatibility.from_config(
+            str(config.get("connect.protocol"))
+        )
+        self.sync_timeout_s = int(config.get("worker.sync.timeout.ms")) / 1000
+        self.key_ttl_ms = int(config.get("inter.worker.key.ttl.ms"))
+        self.signature_algorithm = str(config.get("inter.worker.signature.algorithm"))
+        self.verification_algorithms = list(config.get("inter.worker.verification.algorithms"))
+        self.assignor = IncrementalCooperativeAssignor(
+            int(config.get("scheduled.rebalance.max.delay.ms"))
+        )
+        self.eager_assignor = EagerAssignor()
+        # What the group assigned to this worker (the full set, after applying revocations).
+        self._connectors: set[str] = set()
+        self._tasks: set[TaskId] = set()
+        self._generation = -1
+        self._protocol: ConnectProtocolCompatibility | None = None
+        self._leader_id: str | None = None
+        self._leader_url: str | None = None
+        self._is_leader = False
+        self._joined = threading.Event()
+        self._config_dirty = threading.Event()
+        self._layout_at_assignment: frozenset[Any] | None = None
+        self._rejoin_at: float | None = None
+        self._session_key: SessionKeyRecord | None = None
+        self._stopping = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._startup: concurrent.futures.Future[None] = concurrent.futures.Future()
+        self._forwarder = concurrent.futures.ThreadPoolExecutor(
+            max_workers=2, thread_name_prefix="herder-forward"
+        )
+
+    # -- the herder thread ---------------------------------------------------------------------
+    def _submit(self, fn: Callable[..., T], *args: Any) -> concurrent.futures.Future[T]:
+        future: concurrent.futures.Future[T] = concurrent.futures.Future()
+        self._requests.put((fn, args, future))
+        if self.member is not None:
+            self.member.wakeup()
+        return future
+
+    def start(self) -> None:
+        """Start the stores and join the group; returns once this worker has its first
+        assignment (bounded by ``rebalance.timeout.ms`` plus start-up time)."""
+        self._thread = threading.Thread(target=self._run, name="DistributedHerder", daemon=True)
+        self._thread.start()
+        self._startup.result()
+        timeout_s = int(self.config.get("rebalance.timeout.ms")) / 1000 + 30
+        if not self._joined.wait(timeout_s):
+            log.warning("Not assigned any work yet after %.0f s; still trying", timeout_s)
+        log.info("Herder started (worker %s, group %s)", self.url, self.group_id)
+
+    def _run(self) -> None:
+        try:
+            self.worker.start()
+            self.config_store.start()
+            self.status_store.start()
+            self.member = WorkerGroupMember(
+                client_config=self.config.originals(),
+                group_id=self.group_id,
+                session_timeout_ms=int(self.config.get("session.timeout.ms")),
+                heartbeat_interval_ms=int(self.config.get("heartbeat.interval.ms")),
+                rebalance_timeout_ms=int(self.config.get("rebalance.timeout.ms")),
+                protocols=self._offered_protocols(),
+                metadata=self._metadata,
+                assign=self._assign,
+                on_assigned=self._on_assigned,
+                on_revoked=self._on_revoked,
+            )
+        except BaseException as error:  # noqa: BLE001 - reported to start()'s caller
+            self._startup.set_exception(error)
+            return
+        self._startup.set_result(None)
+        try:
+            while not self._stopping.is_set():
+                self._tick()
+        except Exception:  # noqa: BLE001 - a herder that dies must say so loudly
+            log.exception("Uncaught exception in herder work thread, exiting")
+        finally:
+            self._halt()
+
+    def _offered_protocols(self) -> list[ConnectProtocolCompatibility]:
+        if self.protocol_setting is ConnectProtocolCompatibility.SESSIONED:
+            return [
+                ConnectProtocolCompatibility.SESSIONED,
+                ConnectProtocolCompatibility.COMPATIBLE,
+                ConnectProtocolCompatibility.EAGER,
+            ]
+        if self.protocol_setting is ConnectProtocolCompatibility.COMPATIBLE:
+            return [ConnectProtocolCompatibility.COMPATIBLE, ConnectProtocolCompatibility.EAGER]
+        return [ConnectProtocolCompatibility.EAGER]
+
+    def _tick(self) -> None:
+        assert self.member is not None
+        if self._rejoin_at is not None and time.monotonic() >= self._rejoin_at:
+            self._rejoin_at = None
+            self.member.request_rejoin()
+        # Joins, heartbeats; on_assigned / on_revoked run here, on this thread. A request or a
+        # config change wakes the poll up.
+        self.member.poll(int(_TICK_S * 1000))
+        if self._config_dirty.is_set():
+            self._config_dirty.clear()
+            self._on_config_changed()
+        if self._is_leader and self._joined.is_set():
+            self._maybe_rotate_session_key()
+        while not self._stopping.is_set():
+            try:
+                fn, args, future = self._requests.get_nowait()
+            except queue.Empty:
+                return
+            if future.set_running_or_notify_cancel():
+                try:
+                    future.set_result(fn(*args))
+                except BaseException as error:  # noqa: BLE001 - handed to the caller
+                    future.set_exception(error)
+
+    def stop(self) -> None:
+        log.info("Herder stopping")
+        self.auto_restart.close()
+        self._stopping.set()
+        if self._thread is not None:
+            self._thread.join(
+                timeout=int(self.config.get("task.shutdown.graceful.timeout.ms")) / 1000 + 30
+            )
+        self._forwarder.shutdown(wait=False)
+        log.info("Herder stopped")
+
+    def _halt(self) -> None:
+        """Herder thread: stop all work, leave the group, close the stores."""
+        try:
+            self.worker.stop()
+        except Exception:  # noqa: BLE001
+            log.exception("Error stopping the worker")
+        if self.member is not None:
+            try:
+                self.member.stop()
+            except Exception:  # noqa: BLE001
+                log.exception("Error leaving the group")
+        for store in (self.status_store, self.config_store):
+            try:
+                store.stop()
+            except Exception:  # noqa: BLE001
+                log.exception("Error stopping %s", type(store).__name__)
+        while True:  # fail what is still queued
+            try:
+                _, _, future = self._requests.get_nowait()
+            except queue.Empty:
+                break
+            if future.set_running_or_notify_cancel():
+                future.set_exception(ConnectException("Worker is shutting down"))
+
+    @property
+    def ready(self) -> bool:
+        return self._joined.is_set()
+
+    # -- group membership (kafka-python's I/O thread for _assign; herder thread otherwise) ------
+    def _metadata(self, protocol: ConnectProtocolCompatibility) -> WorkerMetadata:
+        allocation = WorkerAllocation(
+            sorted(self._connectors), sorted(self._tasks, key=lambda t: (t.connector, t.task))
+        )
+        return WorkerMetadata(self.url, self.snapshot().offset, allocation)
+
+    def _assign(
+        self,
+        leader_id: str,
+        leader_url: str,
+        protocol: ConnectProtocolCompatibility,
+        members: dict[str, WorkerMetadata],
+    ) -> dict[str, ConnectAssignment]:
+        snapshot = self.snapshot()
+        config = ConfigSnapshot(
+            offset=snapshot.offset,
+            tasks={name: len(snapshot.tasks(name)) for name in snapshot.connectors()},
+        )
+        if protocol is ConnectProtocolCompatibility.EAGER:
+            return self.eager_assignor.assign(leader_id, self.url, members, config)
+        return self.assignor.assign(leader_id, self.url, members, config)
+
+    def _on_revoked(self, assignment: ConnectAssignment | None) -> None:
+        """Eager protocol: everything stops before the worker rejoins."""
+        self._connectors.clear()
+        self._tasks.clear()
+        self._reconcile()
+
+    def _on_assigned(
+        self, assignment: ConnectAssignment, generation: int, protocol: ConnectProtocolCompatibility
+    ) -> None:
+        assert self.member is not None
+        self._leader_id = assignment.leader
+        self._leader_url = assignment.leader_url or None
+        was_leader = self._is_leader
+        self._is_leader = assignment.leader == self.member.member_id
+        if self._is_leader and not was_leader:
+            self.config_store.claim_write_privileges()
+        elif was_leader and not self._is_leader:
+            self.config_store.relinquish_write_privileges()
+        self._protocol = protocol
+        if assignment.failed:
+            # The leader read further in the config topic than we did (or we than it): catch up,
+            # then rejoin with our new offset.
+            log.info(
+                "Joined group at generation %d with config mismatch (leader at offset %d)",
+                generation,
+                assignment.config_offset,
+            )
+            self._read_config_to_end()
+            self.member.request_rejoin()
+            return
+        if protocol is ConnectProtocolCompatibility.EAGER:
+            self._connectors = set(assignment.connectors)
+            self._tasks = set(assignment.tasks)
+        else:
+            self._connectors = (self._connectors - set(assignment.revoked_connectors)) | set(
+                assignment.connectors
+            )
+            self._tasks = (self._tasks - set(assignment.revoked_tasks)) | set(assignment.tasks)
+        self._generation = generation
+        self.status.generation = generation
+        if self.snapshot().offset < assignment.config_offset:
+            self._read_config_to_end()
+        log.info(
+            "Joined group at generation %d as %s with assignment: connectors %s, tasks %s; "
+            "revoked connectors %s, tasks %s; delay %d ms",
+            generation,
+            "leader" if self._is_leader else "follower",
+            sorted(assignment.connectors),
+            [str(t) for t in assignment.tasks],
+            sorted(assignment.revoked_connectors),
+            [str(t) for t in assignment.revoked_tasks],
+            assignment.delay_ms,
+        )
+        log.info("Starting connectors and tasks using config offset %d", self.snapshot().offset)
+        self._layout_at_assignment = _layout(self.snapshot())
+        self._reconcile()
+        if assignment.revoked_connectors or assignment.revoked_tasks:
+            # Revoked work is stopped: rejoin so the leader can hand it to its new owner.
+            self.member.request_rejoin()
+        if assignment.delay_ms > 0:
+            self._rejoin_at = time.monotonic() + assignment.delay_ms / 1000
+        if self._is_leader:
+            self._maybe_rotate_session_key()
+        self._joined.set()
+
+    def _read_config_to_end(self) -> None:
+        try:
+            self.config_store.refresh(self.sync_timeout_s)
+        except TimeoutError:
+            log.warning(
+                "Didn't reach end of config log quickly enough (worker.sync.timeout.ms=%d)",
+                int(self.sync_timeout_s * 1000),
+            )
+
+    # -- assignment (abstract herder) ------------------------------------------------------------
+    def _assigned_connectors(self, snapshot: ClusterConfigState) -> set[str]:
+        return {name for name in self._connectors if snapshot.contains(name)}
+
+    def _assigned_tasks(self, snapshot: ClusterConfigState) -> set[TaskId]:
+        return {task for task in self._tasks if task in set(snapshot.tasks(task.connector))}
+
+    def _config_changed(self) -> None:
+        # Called on the config store's reader thread: only mark, the herder thread acts.
+        self._config_dirty.set()
+        if self.member is not None:
+            self.member.wakeup()
+
+    def _on_config_changed(self) -> None:
+        snapshot = self.snapshot()
+        if self._joined.is_set() and _layout(snapshot) != self._layout_at_assignment:
+            # Connectors or tasks were added or removed: the leader must assign them.
+            assert self.member is not None
+            self.member.request_rejoin()
+        self._reconcile()
+
+    def on_session_key_update(self, key: SessionKeyRecord) -> None:
+        self._session_key = key
+
+    def _publish_task_configs(self, name: str, configs: list[dict[str, str]]) -> None:
+        if self._is_leader:
+            self.config_store.put_task_configs(name, configs)
+            return
+        leader_url = self._leader_url
+        if not leader_url:
+            log.warning("[%s] No leader known to send task configs to; retrying later", name)
+            self._retry_reconfigure(name)
+            return
+        self._forwarder.submit(self._send_task_configs, leader_url, name, configs)
+
+    def _send_task_configs(self, leader_url: str, name: str, configs: list[dict[str, str]]) -> None:
+        """Forwarding thread: POST the task configs to the leader, signed with the session key."""
+        try:
+            forwarding.internal_request(
+                leader_url,
+                "POST",
+                forwarding.connector_path(name, "tasks"),
+                configs,
+                self._session_key if self._signing_required() else None,
+                self.signature_algorithm,
+                self.request_timeout_s,
+            )
+        except Exception as error:  # noqa: BLE001 - retried; the leader may be changing
+            log.warning(
+                "[%s] Failed to send task configs to the leader %s: %s", name, leader_url, error
+            )
+            self._retry_reconfigure(name)
+
+    def _retry_reconfigure(self, name: str) -> None:
+        timer = threading.Timer(1.0, lambda: self._submit(self._reconfigure_tasks, name))
+        timer.daemon = True
+        timer.start()
+
+    def _signing_required(self) -> bool:
+        return self._protocol is ConnectProtocolCompatibility.SESSIONED
+
+    def _maybe_rotate_session_key(self) -> None:
+        if not self._signing_required():
+            return
+        key = self._session_key or self.snapshot().session_key
+        now_ms = int(time.time() * 1000)
+        if key is not None and now_ms < key.creation_timestamp_ms + self.key_ttl_ms:
+            return
+        new = request_signing.generate_session_key(
+            str(self.config.get("inter.worker.key.generation.algorithm")),
+            self.config.get("inter.worker.key.size"),
+        )
+        record = SessionKeyRecord(new.key, new.algorithm, now_ms)
+        log.info("Writing a new session key to the config topic")
+        self.config_store.put_session_key(record)
+        self._session_key = record
+
+    # -- requests ------------------------------------------------------------------------------
+    def _check_writable(self, leader_only: bool = True) -> None:
+        """Herder thread: refuse a write during a rebalance, and on a follower when only the
+        leader may write."""
+        if self.member is None or not self._joined.is_set() or self.member.rebalancing():
+            raise RebalanceInProgressError()
+        if leader_only and not self._is_leader:
+            raise NotLeaderError(
+                "Cannot complete request because of a conflicting operation (e.g. worker rebalance)"
+                if not self._leader_url
+                else "Request cannot be completed because "
+                "this worker is not the leader of the cluster",
+                self._leader_url,
+            )
+
+    def _write_and_wait(self, write: Callable[..., None], *args: Any) -> None:
+        write(*args)
+        self._read_config_to_end()
+        self._on_config_changed()
+
+    def put_connector_config(
+        self,
+        name: str,
+        config: Mapping[str, Any],
+        allow_replace: bool,
+        initial_state: TargetState | None = None,
+    ) -> tuple[bool, dict[str, Any]]:
+        checked = self._checked_config(name, config)
+        return self.call(self._put_connector_config, name, checked, allow_replace, initial_state)
+
+    def _put_connector_config(
+        self,
+        name: str,
+        config: dict[str, str],
+        allow_replace: bool,
+        initial_state: TargetState | None,
+    ) -> tuple[bool, dict[str, Any]]:
+        self._check_writable()
+        exists = self.snapshot().contains(name)
+        if exists and not allow_replace:
+            raise AlreadyExistsException(f"Connector {name} already exists")
+        if exists:
+            self.auto_restart.forget(name)
+            self._write_and_wait(self.config_store.put_connector_config, name, config, None)
+        else:
+            self._write_and_wait(
+                self.config_store.put_connector_config,
+                name,
+                config,
+                initial_state or TargetState.STARTED,
+            )
+        return not exists, self.connector_info(name)
+
+    def delete_connector(self, name: str) -> None:
+        self._require(name)
+        self.call(self._delete_connector, name)
+
+    def _delete_connector(self, name: str) -> None:
+        self._check_writable()
+        self._require(name)
+        self._write_and_wait(self.config_store.remove_connector_config, name)
+        self.status_store.remove_connector(name)
+        self._active_topics.pop(name, None)
+        log.info("[%s] Connector deleted", name)
+
+    def pause_connector(self, name: str) -> None:
+        self._require(name)
+        self.call(self._put_target_state, name, TargetState.PAUSED)
+
+    def resume_connector(self, name: str) -> None:
+        self._require(name)
+        self.call(self._put_target_state, name, TargetState.STARTED)
+
+    def _put_target_state(self, name: str, target: TargetState) -> None:
+        self._check_writable(leader_only=False)
+        self._require(name)
+        if (
+            target is TargetState.STARTED
+            and self.snapshot().target_state(name) is TargetState.STOPPED
+        ):
+            self._connector_attempts.pop(name, None)
+        self._write_and_wait(self.config_store.put_target_state, name, target)
+
+    def stop_connector(self, name: str) -> None:
+        self._require(name)
+        self.call(self._stop_connector, name)
+
+    def _stop_connector(self, name: str) -> None:
+        self._check_writable()
+        self._require(name)
+        self.config_store.put_target_state(name, TargetState.STOPPED)
+        self._write_and_wait(self.config_store.put_task_configs, name, [])
+
+    def restart_connector(
+        self, name: str, include_tasks: bool = False, only_failed: bool = False
+    ) -> dict[str, Any]:
+        self._require(name)
+        return self.call(self._restart_connector, RestartRequest(name, include_tasks, only_failed))
+
+    def _restart_connector(self, request: RestartRequest) -> dict[str, Any]:
+        self._check_writable()
+        self._require(request.connector)
+        status = self.connector_status(request.connector)
+        if self.snapshot().target_state(request.connector) is TargetState.STOPPED:
+            return status
+        restart_connector, tasks = self._restart_plan(request)
+        if restart_connector:
+            status["connector"]["state"] = "RESTARTING"
+        for task in status["tasks"]:
+            if task["id"] in tasks:
+                task["state"] = "RESTARTING"
+        # Every worker reads the request from the config topic and restarts what it runs.
+        self._write_and_wait(self.config_store.put_restart_request, request)
+        return status
+
+    def restart_task(self, name: str, task: int) -> None:
+        snapshot = self.snapshot()
+        self._require(name, snapshot)
+        if task < 0 or task >= snapshot.task_count(name):
+            raise NotFoundException(f"Task {name}-{task} not found")
+        self.call(self._restart_task_request, name, task)
+
+    def _restart_task_request(self, name: str, task: int) -> None:
+        task_id = TaskId(name, task)
+        if task_id in self._assigned_tasks(self.snapshot()):
+            self.auto_restart.reset(name, task)
+            self._restart_task(name, task)
+            return
+        if self.member is None or self.member.rebalancing():
+            raise RebalanceInProgressError()
+        status = self.status_store.task(task_id)
+        owner = f"http://{status.worker_id}/" if status is not None else None
+        raise NotAssignedError(f"Task {task_id} is not assigned to this worker", owner)
+
+    def alter_connector_offsets(self, name: str, entries: list[tuple[Any, Any]]) -> str:
+        return self.call(self._modify_offsets_as_leader, name, entries)
+
+    def reset_connector_offsets(self, name: str) -> str:
+        return self.call(self._modify_offsets_as_leader, name, None)
+
+    def _modify_offsets_as_leader(self, name: str, entries: list[tuple[Any, Any]] | None) -> str:
+        self._check_writable()
+        return self._modify_offsets(name, entries)
+
+    # -- internal requests ---------------------------------------------------------------------
+    def put_task_configs(
+        self, name: str, configs: list[dict[str, str]], headers: Mapping[str, str], body: bytes
+    ) -> None:
+        """``POST /connectors/{c}/tasks`` from the worker running the connector."""
+        if self._signing_required():
+            key = self._session_key or self.snapshot().session_key
+            request_signing.verify_request(headers, body, key, self.verification_algorithms)
+        if not isinstance(configs, list) or not all(isinstance(c, dict) for c in configs):
+            raise BadRequestError("Task configs must be a JSON array of objects")
+        self.call(
+            self._put_task_configs, name, [{str(k): str(v) for k, v in c.items()} for c in configs]
+        )
+
+    def _put_task_configs(self, name: str, configs: list[dict[str, str]]) -> None:
+        self._check_writable()
+        self._require(name)
+        self._write_and_wait(self.config_store.put_task_configs, name, configs)
+
+    # -- views ---------------------------------------------------------------------------------
+    def leader_url(self) -> str | None:
+        return self._leader_url
+
+    def assignment(self) -> tuple[list[str], list[TaskId]]:
+        """(connectors, tasks) the group assigned to this worker."""
+        return sorted(self._connectors), sorted(self._tasks, key=lambda t: (t.connector, t.task))
+
+
+def _layout(snapshot: ClusterConfigState) -> frozenset[Any]:
+    """What the assignment depends on: which connectors and tasks exist."""
+    return frozenset(
+        [("c", name) for name in snapshot.connectors()]
+        + [
+            ("t", task.connector, task.task)
+            for name in snapshot.connectors()
+            for task in snapshot.tasks(name)
+        ]
+    )

@@ -1,0 +1,219 @@
+"""A kconnect cluster of worker processes on a real broker: connectors created through different
+workers spread evenly, a killed worker's work moves, a joining worker takes its share without
+restarting what stays, a paused connector stays paused, and writes through followers reach the
+leader."""
+
+from __future__ import annotations
+
+import collections
+import uuid
+
+import pytest
+from kconnect.testing.distributed_worker import DistributedCluster, DistributedWorker, wait_for
+from kconnect.testing.verifiable import verifiable_seqnos
+
+
+@pytest.fixture
+def cluster(tmp_path, bootstrap_servers):
+    cluster = DistributedCluster(tmp_path, bootstrap_servers, group_id=f"g-{uuid.uuid4().hex[:8]}")
+    yield cluster
+    cluster.stop_all()
+
+
+def source_config(topic: str, output: str, tasks: int = 3, throughput: int = 20) -> dict[str, str]:
+    return {
+        "connector.class": "org.apache.kafka.connect.tools.VerifiableSourceConnector",
+        "tasks.max": str(tasks),
+        "topic": topic,
+        "throughput": str(throughput),
+        "output.file": output,
+    }
+
+
+def all_running(worker: DistributedWorker, name: str, tasks: int) -> dict | None:
+    status = worker.get(f"/connectors/{name}/status")
+    states = [t["state"] for t in status["tasks"]]
+    if status["connector"]["state"] == "RUNNING" and states == ["RUNNING"] * tasks:
+        return status
+    return None
+
+
+def placement(worker: DistributedWorker, names: list[str]) -> tuple[dict, dict]:
+    """(connector -> worker id, task -> worker id) from the status API."""
+    connectors, tasks = {}, {}
+    for name in names:
+        status = worker.get(f"/connectors/{name}/status")
+        connectors[name] = status["connector"]["worker_id"]
+        for task in status["tasks"]:
+            tasks[(name, task["id"])] = task["worker_id"]
+    return connectors, tasks
+
+
+def spread(owners: dict, workers: list[DistributedWorker]) -> list[int]:
+    counts = collections.Counter(owners.values())
+    return [counts.get(w.worker_id, 0) for w in workers]
+
+
+def test_connectors_created_through_different_workers_spread_evenly(
+    cluster, unique_topic, tmp_path
+):
+    workers = cluster.start_workers(3)
+    names = [f"source-{i}" for i in range(3)]
+    for worker, name in zip(workers, names, strict=True):
+        response = worker.post(
+            "/connectors",
+            {"name": name, "config": source_config(unique_topic, str(tmp_path / f"{name}.jsonl"))},
+        )
+        assert response.status_code == 201, response.text
+        assert response.json()["name"] == name
+    for name in names:
+        wait_for(lambda n=name: all_running(workers[0], n, 3), 90, f"{name} RUNNING")
+    assert sorted(workers[1].get("/connectors")) == names
+    connectors, tasks = placement(workers[2], names)
+    task_counts = spread(tasks, workers)
+    assert sum(task_counts) == 9
+    assert max(task_counts) - min(task_counts) < 2, tasks
+    connector_counts = spread(connectors, workers)
+    assert max(connector_counts) - min(connector_counts) < 2, connectors
+    # Every worker answers with the same view.
+    assert placement(workers[0], names) == placement(workers[1], names) == (connectors, tasks)
+
+
+def test_killed_worker_work_resumes_elsewhere_from_committed_offsets(
+    cluster, unique_topic, tmp_path
+):
+    workers = cluster.start_workers(3)
+    output = tmp_path / "source.jsonl"
+    created = workers[1].post(
+        "/connectors", {"name": "seq", "config": source_config(unique_topic, str(output), 3, 50)}
+    )
+    assert created.status_code == 201, created.text
+    wait_for(lambda: all_running(workers[0], "seq", 3), 90, "seq RUNNING")
+    wait_for(lambda: len(verifiable_seqnos(output)) == 3, 60, "every task committed records")
+    _, tasks = placement(workers[0], ["seq"])
+    victim = next(w for w in workers if w.worker_id in tasks.values())
+    survivors = [w for w in workers if w is not victim]
+    victim.kill()
+
+    def moved() -> bool:
+        status = all_running(survivors[0], "seq", 3)
+        return (
+            bool(status)
+            and all(t["worker_id"] != victim.worker_id for t in status["tasks"])
+            and status["connector"]["worker_id"] != victim.worker_id
+        )
+
+    # session.timeout.ms=6000 + scheduled.rebalance.max.delay.ms=0 + a few seconds
+    wait_for(moved, 30, "the killed worker's tasks RUNNING on the survivors")
+    before = {task: max(seen.seqnos) for task, seen in verifiable_seqnos(output).items()}
+    wait_for(
+        lambda: all(
+            max(seen.seqnos) > before[task] + 20 for task, seen in verifiable_seqnos(output).items()
+        ),
+        60,
+        "every task producing again",
+    )
+    for task, seen in verifiable_seqnos(output).items():
+        assert not seen.gaps, f"task {task} skipped seqnos {seen.gaps[:10]}"
+
+
+def test_joining_worker_takes_work_without_restarting_what_stays(cluster, unique_topic, tmp_path):
+    workers = cluster.start_workers(3)
+    names = [f"c{i}" for i in range(3)]
+    for name in names:
+        assert (
+            workers[0]
+            .post(
+                "/connectors",
+                {
+                    "name": name,
+                    "config": source_config(unique_topic, str(tmp_path / "out.jsonl"), 3),
+                },
+            )
+            .status_code
+            == 201
+        )
+    for name in names:
+        wait_for(lambda n=name: all_running(workers[0], n, 3), 90, f"{name} RUNNING")
+    _, before = placement(workers[0], names)
+    fourth = cluster.worker().start().wait_until_ready()
+
+    def rebalanced() -> dict | None:
+        statuses = [all_running(fourth, n, 3) for n in names]
+        if not all(statuses):
+            return None
+        _, tasks = placement(fourth, names)
+        counts = spread(tasks, [*workers, fourth])
+        return tasks if counts[-1] >= 2 and max(counts) - min(counts) < 2 else None
+
+    after = wait_for(rebalanced, 60, "work spread onto the fourth worker")
+    stayed = [task for task, owner in after.items() if before[task] == owner]
+    assert stayed, "some tasks should stay where they were"
+    for name, number in stayed:
+        owner = next(w for w in workers if w.worker_id == before[(name, number)])
+        starts = owner.log_text().count(f"{{id={name}-{number}}} Task started")
+        assert starts == 1, f"task {name}-{number} stayed on {owner.worker_id} but restarted"
+
+
+def test_paused_connector_stays_paused_across_restart_of_every_worker(
+    cluster, unique_topic, tmp_path
+):
+    workers = cluster.start_workers(2)
+    config = source_config(unique_topic, str(tmp_path / "out.jsonl"), 2)
+    assert workers[0].post("/connectors", {"name": "p", "config": config}).status_code == 201
+    wait_for(lambda: all_running(workers[1], "p", 2), 90, "p RUNNING")
+    assert workers[1].put("/connectors/p/pause").status_code == 202
+
+    def paused(worker: DistributedWorker) -> bool:
+        status = worker.get("/connectors/p/status")
+        return status["connector"]["state"] == "PAUSED" and [
+            t["state"] for t in status["tasks"]
+        ] == ["PAUSED", "PAUSED"]
+
+    wait_for(lambda: paused(workers[0]), 60, "p PAUSED")
+    for worker in workers:
+        worker.stop()
+    restarted = cluster.start_workers(2)
+    wait_for(lambda: paused(restarted[0]), 90, "p PAUSED after every worker restarted")
+    assert restarted[1].get("/connectors/p/status")["connector"]["state"] == "PAUSED"
+
+
+def test_create_update_delete_through_a_follower(cluster, unique_topic, tmp_path):
+    workers = cluster.start_workers(2)
+    # Whichever worker is not the leader forwards; try both so one of them is a follower.
+    for i, worker in enumerate(workers):
+        name = f"f{i}"
+        config = source_config(unique_topic, str(tmp_path / "out.jsonl"), 1)
+        created = worker.put(f"/connectors/{name}/config", config)
+        assert created.status_code == 201, created.text
+        config["throughput"] = "5"
+        updated = worker.put(f"/connectors/{name}/config", config)
+        assert updated.status_code == 200, updated.text
+        assert workers[1 - i].get(f"/connectors/{name}/config")["throughput"] == "5"
+        wait_for(lambda n=name, w=worker: all_running(w, n, 1), 60, f"{name} RUNNING")
+        assert worker.delete(f"/connectors/{name}").status_code == 204
+        wait_for(lambda n=name, w=workers[1 - i]: n not in w.get("/connectors"), 30, "deleted")
+        missing = workers[1 - i].request("GET", f"/connectors/{name}/status")
+        assert missing.status_code == 404
+
+
+def test_internal_task_config_requests_must_be_signed(cluster, unique_topic, tmp_path):
+    workers = cluster.start_workers(1)
+    config = source_config(unique_topic, str(tmp_path / "out.jsonl"), 1)
+    assert workers[0].put("/connectors/s/config", config).status_code == 201
+    wait_for(lambda: all_running(workers[0], "s", 1), 60, "s RUNNING")
+    unsigned = workers[0].post("/connectors/s/tasks", [{"topic": "stolen"}])
+    assert unsigned.status_code == 400, unsigned.text
+    assert "signature" in unsigned.json()["message"]
+    forged = workers[0].session.post(
+        workers[0].rest_url + "/connectors/s/tasks",
+        json=[{"topic": "stolen"}],
+        headers={
+            "X-Connect-Authorization": "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=",
+            "X-Connect-Request-Signature-Algorithm": "HmacSHA256",
+        },
+        timeout=30,
+    )
+    assert forged.status_code == 403, forged.text
+    task_configs = workers[0].get("/connectors/s/tasks")
+    assert all(t["config"].get("topic") == unique_topic for t in task_configs)
