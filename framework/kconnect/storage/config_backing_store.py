@@ -121,6 +121,14 @@ class ConfigBackingStore:
     def stop(self) -> None:
         pass
 
+    def claim_write_privileges(self) -> None:
+        """Called by the herder when this worker becomes the leader: from now on it may write
+        connector configs, task configs, session keys and restart requests (Kafka's
+        ``claimWritePrivileges``). A store with a single writer (memory, file) needs nothing."""
+
+    def relinquish_write_privileges(self) -> None:
+        """Called when this worker stops being the leader; leader-only writes fail again."""
+
     def snapshot(self) -> ClusterConfigState:
         raise NotImplementedError
 

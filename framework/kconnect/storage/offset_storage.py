@@ -11,16 +11,18 @@ import orjson
 
 from kconnect.api.errors import DataException
 from kconnect.api.storage import OffsetStorageReader, freeze
+from kconnect.storage import java_json
 from kconnect.storage.offset_backing_store import OffsetBackingStore
 
 
 def serialize_key(connector: str, partition: Mapping[str, Any]) -> bytes:
-    """Kafka Connect's offset key: ``["<connector>",{<partition>}]``."""
-    return orjson.dumps([connector, dict(partition)])
+    """Kafka Connect's offset key: ``["<connector>",{<partition>}]``, byte for byte as Java's
+    JsonConverter writes it (Java looks offsets up by these exact bytes)."""
+    return java_json.dumps([connector, dict(partition)])
 
 
 def serialize_value(offset: Mapping[str, Any] | None) -> bytes | None:
-    return None if offset is None else orjson.dumps(dict(offset))
+    return None if offset is None else java_json.dumps(dict(offset))
 
 
 def parse_key(key: bytes) -> tuple[str, dict[str, Any]] | None:
