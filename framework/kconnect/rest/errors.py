@@ -144,3 +144,6 @@ def _forward(req: falcon.Request, resp: falcon.Response, error: Exception) -> No
     resp.status = falcon.code_to_http_status(answer.status)
     resp.content_type = falcon.MEDIA_JSON
     resp.data = answer.body
+    location = next((v for k, v in answer.headers.items() if k.lower() == "location"), None)
+    if location:
+        resp.set_header("Location", location)

@@ -242,7 +242,10 @@ class WorkerConfig(AbstractConfig):
     def worker_id(self) -> str:
         """host:port of the REST listener, as Kafka names workers."""
         host, port = self.rest_host_port()
-        return f"{self.get('rest.advertised.host.name') or host or socket.getfqdn()}:{self.get('rest.advertised.port') or port}"
+        if host in ("0.0.0.0", "::"):
+            host = ""  # a wildcard listener is not an address other workers can reach
+        host = self.get("rest.advertised.host.name") or host or socket.getfqdn()
+        return f"{host}:{self.get('rest.advertised.port') or port}"
 
     def rest_host_port(self) -> tuple[str, int]:
         """The first HTTP listener's host and port (the old rest.host.name/rest.port keys win

@@ -153,3 +153,25 @@ def wait_for(
     raise AssertionError(
         f"timed out after {timeout_s}s waiting for {what} (last error: {last_error})"
     )
+
+
+def verifiable_source_config(
+    topic: str, output: str, tasks: int = 3, throughput: int = 20
+) -> dict[str, str]:
+    """A VerifiableSource (Kafka's class name) that reports committed seqnos to ``output``."""
+    return {
+        "connector.class": "org.apache.kafka.connect.tools.VerifiableSourceConnector",
+        "tasks.max": str(tasks),
+        "topic": topic,
+        "throughput": str(throughput),
+        "output.file": output,
+    }
+
+
+def all_running(worker: DistributedWorker, name: str, tasks: int) -> dict[str, Any] | None:
+    """The connector's status if it and exactly ``tasks`` tasks are RUNNING, else None."""
+    status = worker.get(f"/connectors/{name}/status")
+    states = [t["state"] for t in status["tasks"]]
+    if status["connector"]["state"] == "RUNNING" and states == ["RUNNING"] * tasks:
+        return dict(status)
+    return None

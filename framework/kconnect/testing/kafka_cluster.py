@@ -444,6 +444,13 @@ class KafkaCluster:
             self._signal(target, signal.SIGTERM)
             self._reap(target, time.monotonic() + timeout)
 
+    def start_broker(self, node: int) -> None:
+        """Start node ``node`` again (after stop_broker/kill_broker) on the same ports and data,
+        and wait until every broker of the cluster is back."""
+        with self._lock:
+            self._launch(self._nodes[node])
+            self._wait_until_ready(time.monotonic() + self.start_timeout, restarted=node)
+
     def restart_broker(self, node: int) -> None:
         """Stop node ``node`` if it runs, start it again on the same ports and data, and wait
         until every broker of the cluster is back."""

@@ -9,7 +9,13 @@ import collections
 import uuid
 
 import pytest
-from kconnect.testing.distributed_worker import DistributedCluster, DistributedWorker, wait_for
+from kconnect.testing.distributed_worker import (
+    DistributedCluster,
+    DistributedWorker,
+    all_running,
+    wait_for,
+)
+from kconnect.testing.distributed_worker import verifiable_source_config as source_config
 from kconnect.testing.verifiable import verifiable_seqnos
 
 
@@ -18,24 +24,6 @@ def cluster(tmp_path, bootstrap_servers):
     cluster = DistributedCluster(tmp_path, bootstrap_servers, group_id=f"g-{uuid.uuid4().hex[:8]}")
     yield cluster
     cluster.stop_all()
-
-
-def source_config(topic: str, output: str, tasks: int = 3, throughput: int = 20) -> dict[str, str]:
-    return {
-        "connector.class": "org.apache.kafka.connect.tools.VerifiableSourceConnector",
-        "tasks.max": str(tasks),
-        "topic": topic,
-        "throughput": str(throughput),
-        "output.file": output,
-    }
-
-
-def all_running(worker: DistributedWorker, name: str, tasks: int) -> dict | None:
-    status = worker.get(f"/connectors/{name}/status")
-    states = [t["state"] for t in status["tasks"]]
-    if status["connector"]["state"] == "RUNNING" and states == ["RUNNING"] * tasks:
-        return status
-    return None
 
 
 def placement(worker: DistributedWorker, names: list[str]) -> tuple[dict, dict]:

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import concurrent.futures
 import logging
+import os
 import queue
 import threading
 import time
@@ -66,14 +67,13 @@ _TICK_S = 0.1
 
 
 def advertised_url(config: WorkerConfig) -> str:
-    """The URL other workers reach this one at (``rest.advertised.*``, else the listener)."""
-    host, port = config.rest_host_port()
+    """The URL other workers reach this one at: ``rest.advertised.listener`` (else the first
+    listener's scheme) and the worker id's host:port, so the URL and the id agree."""
     scheme = (config.get("rest.advertised.listener") or "").lower()
     if not scheme:
         listeners = config.get("listeners") or ["http://"]
         scheme = listeners[0].split("://", 1)[0].lower() or "http"
-    host = config.get("rest.advertised.host.name") or host or "localhost"
-    port = config.get("rest.advertised.port") or port
+    host, _, port = config.worker_id.rpartition(":")
     if ":" in host and not host.startswith("["):
         host = f"[{host}]"
     return f"{scheme}://{host}:{port}/"
@@ -105,9 +105,18 @@ class DistributedHerder(AbstractHerder):
             str(config.get("connect.protocol"))
         )
         self.sync_timeout_s = int(config.get("worker.sync.timeout.ms")) / 1000
+        self.unsync_backoff_ms = int(config.get("worker.unsync.backoff.ms"))
+        #: called when the herder thread dies; the worker process cannot go on without it
+        self.on_fatal_error: Callable[[], None] = lambda: os._exit(1)
         self.key_ttl_ms = int(config.get("inter.worker.key.ttl.ms"))
         self.signature_algorithm = str(config.get("inter.worker.signature.algorithm"))
         self.verification_algorithms = list(config.get("inter.worker.verification.algorithms"))
+        request_signing.validate_algorithm_configs(
+            str(config.get("inter.worker.key.generation.algorithm")),
+            config.get("inter.worker.key.size"),
+            self.signature_algorithm,
+            self.verification_algorithms,
+        )
         self.assignor = IncrementalCooperativeAssignor(
             int(config.get("scheduled.rebalance.max.delay.ms"))
         )
@@ -156,18 +165,7 @@ class DistributedHerder(AbstractHerder):
             self.worker.start()
             self.config_store.start()
             self.status_store.start()
-            self.member = WorkerGroupMember(
-                client_config=self.config.originals(),
-                group_id=self.group_id,
-                session_timeout_ms=int(self.config.get("session.timeout.ms")),
-                heartbeat_interval_ms=int(self.config.get("heartbeat.interval.ms")),
-                rebalance_timeout_ms=int(self.config.get("rebalance.timeout.ms")),
-                protocols=self._offered_protocols(),
-                metadata=self._metadata,
-                assign=self._assign,
-                on_assigned=self._on_assigned,
-                on_revoked=self._on_revoked,
-            )
+            self.member = self._new_member()
         except BaseException as error:  # noqa: BLE001 - reported to start()'s caller
             self._startup.set_exception(error)
             return
@@ -177,8 +175,25 @@ class DistributedHerder(AbstractHerder):
                 self._tick()
         except Exception:  # noqa: BLE001 - a herder that dies must say so loudly
             log.exception("Uncaught exception in herder work thread, exiting")
-        finally:
             self._halt()
+            # As Kafka's worker exits: a worker without its herder would only time out requests.
+            self.on_fatal_error()
+            return
+        self._halt()
+
+    def _new_member(self) -> WorkerGroupMember:
+        return WorkerGroupMember(
+            client_config=self.config.originals(),
+            group_id=self.group_id,
+            session_timeout_ms=int(self.config.get("session.timeout.ms")),
+            heartbeat_interval_ms=int(self.config.get("heartbeat.interval.ms")),
+            rebalance_timeout_ms=int(self.config.get("rebalance.timeout.ms")),
+            protocols=self._offered_protocols(),
+            metadata=self._metadata,
+            assign=self._assign,
+            on_assigned=self._on_assigned,
+            on_revoked=self._on_revoked,
+        )
 
     def _offered_protocols(self) -> list[ConnectProtocolCompatibility]:
         if self.protocol_setting is ConnectProtocolCompatibility.SESSIONED:
@@ -192,7 +207,13 @@ class DistributedHerder(AbstractHerder):
         return [ConnectProtocolCompatibility.EAGER]
 
     def _tick(self) -> None:
-        assert self.member is not None
+        if self.member is None:
+            # Out of the group after failing to sync with it (see _leave_group_out_of_sync).
+            if self._stopping.wait(0.2) or time.monotonic() < (self._rejoin_at or 0):
+                return
+            log.info("Rejoining group %s after the unsync backoff", self.group_id)
+            self._rejoin_at = None
+            self.member = self._new_member()
         if self._rejoin_at is not None and time.monotonic() >= self._rejoin_at:
             self._rejoin_at = None
             self.member.request_rejoin()
@@ -278,9 +299,13 @@ class DistributedHerder(AbstractHerder):
         return self.assignor.assign(leader_id, self.url, members, config)
 
     def _on_revoked(self, assignment: ConnectAssignment | None) -> None:
-        """Eager protocol: everything stops before the worker rejoins."""
+        """Everything stops: before an eager rejoin, or when the coordinator is unreachable
+        (another worker may take the work over)."""
         self._connectors.clear()
         self._tasks.clear()
+        if self._is_leader:
+            self._is_leader = False
+            self.config_store.relinquish_write_privileges()
         self._reconcile()
 
     def _on_assigned(
@@ -305,6 +330,9 @@ class DistributedHerder(AbstractHerder):
                 assignment.config_offset,
             )
             self._read_config_to_end()
+            if self.snapshot().offset < assignment.config_offset:
+                self._leave_group_out_of_sync(assignment.config_offset)
+                return
             self.member.request_rejoin()
             return
         if protocol is ConnectProtocolCompatibility.EAGER:
@@ -319,6 +347,9 @@ class DistributedHerder(AbstractHerder):
         self.status.generation = generation
         if self.snapshot().offset < assignment.config_offset:
             self._read_config_to_end()
+            if self.snapshot().offset < assignment.config_offset:
+                self._leave_group_out_of_sync(assignment.config_offset)
+                return
         log.info(
             "Joined group at generation %d as %s with assignment: connectors %s, tasks %s; "
             "revoked connectors %s, tasks %s; delay %d ms",
@@ -341,6 +372,29 @@ class DistributedHerder(AbstractHerder):
         if self._is_leader:
             self._maybe_rotate_session_key()
         self._joined.set()
+
+    def _leave_group_out_of_sync(self, group_offset: int) -> None:
+        """This worker read its config topic to the end and is still behind the offset the group
+        works at: its topic is not the group's (or is unreadable). Run nothing, leave the group
+        for ``worker.unsync.backoff.ms`` so the others are not disturbed, then try again."""
+        topic = self.config.get("config.storage.topic")
+        log.error(
+            "This worker read config topic '%s' to offset %d, but group '%s' works at config "
+            "offset %d. Every worker of a group must use the same config.storage.topic (and "
+            "offset.storage.topic, status.storage.topic): check this worker's properties. "
+            "Leaving the group for %d ms (worker.unsync.backoff.ms).",
+            topic,
+            self.snapshot().offset,
+            self.group_id,
+            group_offset,
+            self.unsync_backoff_ms,
+        )
+        self._on_revoked(None)
+        self._joined.clear()
+        if self.member is not None:
+            self.member.stop()
+            self.member = None
+        self._rejoin_at = time.monotonic() + self.unsync_backoff_ms / 1000
 
     def _read_config_to_end(self) -> None:
         try:
