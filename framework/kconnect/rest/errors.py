@@ -126,7 +126,9 @@ def _forward(req: falcon.Request, resp: falcon.Response, error: Exception) -> No
     task) and answer with its answer, as Kafka's HerderRequestHandler does."""
     from kconnect.rest import forwarding  # it raises ConnectRestError, defined here
 
-    target = error.leader_url if isinstance(error, NotLeaderError) else error.owner_url
+    target = (
+        error.leader_url if isinstance(error, NotLeaderError) else getattr(error, "owner_url", None)
+    )
     if not target:
         raise ConnectRestError(409, str(error))
     query = {k: v for k, v in req.params.items() if k != "forward"}

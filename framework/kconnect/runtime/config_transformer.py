@@ -59,9 +59,9 @@ class ConfigTransformer:
         for value in configs.values():
             if not has_variables(value):
                 continue
-            for provider, path, key in _variables(value):
-                if provider in self.providers:
-                    wanted.setdefault(provider, {}).setdefault(path, set()).add(key)
+            for provider_name, path, key in _variables(value):
+                if provider_name in self.providers:
+                    wanted.setdefault(provider_name, {}).setdefault(path, set()).add(key)
         lookups: dict[tuple[str, str], dict[str, str]] = {}
         ttls: dict[str, int] = {}
         for provider_name, paths in wanted.items():

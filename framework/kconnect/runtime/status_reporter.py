@@ -10,15 +10,17 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from typing import Any
 
 from kconnect.plugins import hooks
 from kconnect.runtime.states import State, Status, TaskId
+from kconnect.runtime.worker.worker import ConnectorStatusListener
 from kconnect.storage.status_backing_store import StatusBackingStore
 
 log = logging.getLogger(__name__)
 
 
-class StatusReporter:
+class StatusReporter(ConnectorStatusListener):
     """Connector and task state changes of this worker -> the status store and listeners."""
 
     def __init__(self, worker_id: str, store: StatusBackingStore, safe_writes: bool = False):
@@ -74,7 +76,7 @@ class StatusReporter:
             )
         )
 
-    def _notify(self, call: Callable[[object], object]) -> None:
+    def _notify(self, call: Callable[[Any], object]) -> None:
         try:
             call(hooks().hook)
         except Exception:  # noqa: BLE001 - a failing status listener is logged, never fatal

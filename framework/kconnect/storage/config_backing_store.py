@@ -10,7 +10,7 @@ writing thread; the Kafka store reports on its reader thread, so listeners only 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -112,6 +112,8 @@ class ConfigBackingStore:
     def configure(self, worker_config: Mapping[str, Any]) -> None:
         pass
 
+    listener: ConfigUpdateListener | None = None
+
     def set_update_listener(self, listener: ConfigUpdateListener) -> None:
         self.listener = listener
 
@@ -144,7 +146,7 @@ class ConfigBackingStore:
     def remove_connector_config(self, connector: str) -> None:
         raise NotImplementedError
 
-    def put_task_configs(self, connector: str, configs: list[Mapping[str, str]]) -> None:
+    def put_task_configs(self, connector: str, configs: Sequence[Mapping[str, str]]) -> None:
         """Replace the connector's task configs as one committed set."""
         raise NotImplementedError
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import orjson
@@ -21,6 +21,7 @@ from kconnect.runtime.states import TargetState, TaskId
 from kconnect.storage.config_backing_store import (
     ClusterConfigState,
     ConfigBackingStore,
+    ConfigUpdateListener,
     RestartRequest,
     SessionKeyRecord,
 )
@@ -34,7 +35,7 @@ class FileConfigBackingStore(ConfigBackingStore):
 
     def __init__(self, filename: str | None = None):
         self.filename = filename or None
-        self.listener = None
+        self.listener: ConfigUpdateListener | None = None
         self._configs: dict[str, dict[str, str]] = {}
         self._targets: dict[str, TargetState] = {}
         self._task_configs: dict[str, list[dict[str, str]]] = {}
@@ -84,7 +85,7 @@ class FileConfigBackingStore(ConfigBackingStore):
         if self.listener is not None:
             self.listener.on_connector_config_remove(connector)
 
-    def put_task_configs(self, connector: str, configs: list[Mapping[str, str]]) -> None:
+    def put_task_configs(self, connector: str, configs: Sequence[Mapping[str, str]]) -> None:
         with self._lock:
             self._task_configs[connector] = [dict(c) for c in configs]
             self._changed()

@@ -19,7 +19,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from confluent_kafka import (
@@ -177,7 +177,7 @@ class KafkaBasedLog:
                 producer.poll(0.1)
 
     def send_and_wait(
-        self, records: list[tuple[str | bytes, bytes | None]], timeout_s: float
+        self, records: Sequence[tuple[str | bytes, bytes | None]], timeout_s: float
     ) -> None:
         """Write ``records`` in order and return once the broker acknowledged all of them;
         ConnectException if one fails, TimeoutError if not acknowledged within ``timeout_s``."""
@@ -245,21 +245,20 @@ class KafkaBasedLog:
                 continue
             advanced: dict[int, int] = {}
             for message in messages:
-                error = message.error()
-                if error is not None:
-                    if error.code() == KafkaError._PARTITION_EOF:
+                partition, offset = int(message.partition() or 0), int(message.offset() or 0)
+                kafka_error = message.error()
+                if kafka_error is not None:
+                    if kafka_error.code() == KafkaError._PARTITION_EOF:
                         # The fetch position at the end: past any transaction markers too.
-                        advanced[message.partition()] = max(
-                            advanced.get(message.partition(), 0), message.offset()
-                        )
+                        advanced[partition] = max(advanced.get(partition, 0), offset)
                     else:
-                        self._note_error(error.str())
+                        self._note_error(kafka_error.str())
                     continue
                 try:
                     self.on_record(message)
                 except Exception:  # noqa: BLE001 - one bad record must not stop the log
                     log.exception("Error handling a record of topic %s", self.topic.name)
-                advanced[message.partition()] = message.offset() + 1
+                advanced[partition] = offset + 1
             with self._progress:
                 for partition, position in advanced.items():
                     if position > self._positions.get(partition, 0):

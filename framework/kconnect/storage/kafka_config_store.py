@@ -24,7 +24,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from confluent_kafka import Message
@@ -156,7 +156,7 @@ class KafkaConfigBackingStore(ConfigBackingStore):
         ]
         self._write("Error removing connector configuration from Kafka", writes, read_back=True)
 
-    def put_task_configs(self, connector: str, configs: list[Mapping[str, str]]) -> None:
+    def put_task_configs(self, connector: str, configs: Sequence[Mapping[str, str]]) -> None:
         self._check_privileges("write the task configs of connector " + connector)
         deadline = time.monotonic() + self.write_timeout_s
         what = "Error writing task configurations to Kafka"
@@ -230,13 +230,13 @@ class KafkaConfigBackingStore(ConfigBackingStore):
         try:
             record = records.parse_config_record(key, message.value())
         except records.MalformedRecord as error:
-            log.error("Ignoring config topic record at offset %d: %s", message.offset(), error)
+            log.error("Ignoring config topic record at offset %s: %s", message.offset(), error)
             with self._lock:
-                self._offset = message.offset() + 1
+                self._offset = int(message.offset() or 0) + 1
             return
         with self._lock:
             # The offset of the *next* record, as consumer positions count.
-            self._offset = message.offset() + 1
+            self._offset = int(message.offset() or 0) + 1
             notify = self._apply(record)
         if notify is not None and self._started:
             listener = getattr(self, "listener", None)

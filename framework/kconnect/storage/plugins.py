@@ -33,7 +33,7 @@ def _create(registry: PluginRegistry, props: Any, key: str, default: str, base: 
         raise ConfigException(
             f"Invalid value {name} for configuration {key}: not a {base.__name__}", name=key
         )
-    store = cls()
+    store: Any = cls()
     store.configure(props)
     return store
 

@@ -198,4 +198,6 @@ def _topic_status(key: str, value: bytes | None) -> TopicStatusRecord:
     for number in (task, discovered):
         if isinstance(number, bool) or not isinstance(number, int):
             raise MalformedRecord(f"'task' and 'discoverTimestamp' of {key} should be integers")
-    return TopicStatusRecord(connector, topic, TopicStatus(name, owner, task, discovered))
+    return TopicStatusRecord(
+        connector, topic, TopicStatus(name, owner, int(task or 0), int(discovered or 0))
+    )

@@ -301,7 +301,7 @@ class KafkaCluster:
             "-XX:MaxGCPauseMillis=20",
             "-XX:+ExitOnOutOfMemoryError",
             "-Djava.awt.headless=true",
-            f"-Dlog4j2.configurationFile={self._workdir / 'log4j2.properties'}",
+            f"-Dlog4j2.configurationFile={Path(str(self._workdir)) / 'log4j2.properties'}",
             "-cp",
             f"{self._libs}{os.sep}*",
             *args,
@@ -472,14 +472,13 @@ class KafkaCluster:
     def _new_admin(bootstrap_servers: str) -> AdminClient:
         from confluent_kafka.admin import AdminClient
 
-        return AdminClient(
-            {
-                "bootstrap.servers": bootstrap_servers,
-                # librdkafka would otherwise print connection-refused noise to stderr while
-                # the brokers are still starting.
-                "logger": logging.getLogger("kconnect.testing.librdkafka"),
-            }
-        )
+        config: dict[str, Any] = {
+            "bootstrap.servers": bootstrap_servers,
+            # librdkafka would otherwise print connection-refused noise to stderr while
+            # the brokers are still starting.
+            "logger": logging.getLogger("kconnect.testing.librdkafka"),
+        }
+        return AdminClient(config)
 
     def create_topic(
         self,

@@ -572,8 +572,9 @@ class DistributedHerder(AbstractHerder):
     def _stop_connector(self, name: str) -> None:
         self._check_writable()
         self._require(name)
-        self.config_store.put_target_state(name, TargetState.STOPPED)
-        self._write_and_wait(self.config_store.put_task_configs, name, [])
+        # Kafka's order: the empty task set is committed first, then the target state.
+        self.config_store.put_task_configs(name, [])
+        self._write_and_wait(self.config_store.put_target_state, name, TargetState.STOPPED)
 
     def restart_connector(
         self, name: str, include_tasks: bool = False, only_failed: bool = False

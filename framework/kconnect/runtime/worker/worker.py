@@ -260,7 +260,13 @@ class Worker:
                 f"The connector {name} has generated {len(configs)} tasks, which is greater than "
                 f"{max_tasks}, the maximum number of tasks it is configured to create."
             )
-        class_name = f"{task_class.__module__}.{task_class.__qualname__}"
+        # A task class with a Java counterpart (the built-ins) is stored under its Java name,
+        # which both a Java worker and _task_class() can load: the connector can move between
+        # a Java Connect cluster and a kconnect cluster sharing the config topic.
+        java_names = getattr(task_class, "java_class_names", ())
+        class_name = (
+            java_names[0] if java_names else f"{task_class.__module__}.{task_class.__qualname__}"
+        )
         out = []
         for config in configs:
             task_config = {str(k): str(v) for k, v in config.items()}
@@ -388,6 +394,22 @@ class Worker:
         runner.start()
         return True
 
+    def _task_class(self, connector_props: Mapping[str, str], class_name: str) -> type:
+        """The class ``task.class`` names: a Python path, or the Java class name (as Kafka
+        Connect writes it) of the connector's own task class."""
+        task_class = import_python_path(class_name)
+        if task_class is not None:
+            return task_class
+        connector = self.connector_class(connector_props["connector.class"])()
+        own = call_with_timeout(
+            f"Connector {connector_props.get('name')} task_class()",
+            self.plugin_call_timeout_s,
+            connector.task_class,
+        )
+        if class_name in getattr(own, "java_class_names", ()):
+            return own
+        raise ConnectException(f"Task class {class_name} could not be imported")
+
     def _build_task(
         self,
         task_id: TaskId,
@@ -395,12 +417,7 @@ class Worker:
         task_config: Mapping[str, str],
         target: TargetState,
     ) -> TaskRunner:
-        task_class = import_python_path(task_config[TASK_CLASS_CONFIG])
-        if task_class is None:
-            raise ConnectException(
-                f"Task class {task_config[TASK_CLASS_CONFIG]} could not be imported"
-            )
-        task = task_class()
+        task = self._task_class(connector_props, task_config[TASK_CLASS_CONFIG])()
         plugins = TaskPlugins(
             task,
             self._converter("key.converter", connector_props, is_key=True),
@@ -511,7 +528,7 @@ class Worker:
 
     def _header_converter(self, connector_props: Mapping[str, str]) -> HeaderConverter:
         if not connector_props.get("header.converter") and not self.props.get("header.converter"):
-            class_name, settings = "SimpleHeaderConverter", {}
+            class_name, settings = "SimpleHeaderConverter", dict[str, Any]()
         else:
             class_name, settings = self._plugin_settings("header.converter", connector_props)
         converter = self.registry.find("header_converter", class_name)()
