@@ -89,7 +89,7 @@ class AbstractHerder(Herder):
         self.status.task_listeners.append(self.auto_restart.on_task_state)
         # What this worker last tried to start (config), so a failed start is not retried by
         # every reconciliation; cleared by a restart request.
-        self._connector_attempts: dict[str, dict[str, str]] = {}
+        self._connector_attempts: dict[str, tuple[dict[str, str], TargetState]] = {}
         self._task_attempts: dict[TaskId, tuple[dict[str, str], dict[str, str]]] = {}
         self._applied_targets: dict[str, TargetState] = {}
         # Kafka keeps active topics in the status topic until reset or deletion; here, in memory.
@@ -356,7 +356,11 @@ class AbstractHerder(Herder):
         for task in stop_tasks:
             self._task_attempts.pop(task, None)
         for task in list(self._task_attempts):
-            if task not in tasks:
+            # A task that failed to start is tried again once its configs change, as in Kafka.
+            if task not in tasks or self._task_attempts[task] != (
+                snapshot.connector_config(task.connector),
+                snapshot.task_config(task),
+            ):
                 self._task_attempts.pop(task)
         for name in self.worker.connector_names():
             config = snapshot.connector_config(name)
@@ -369,10 +373,10 @@ class AbstractHerder(Herder):
                 self.worker.stop_connector_instance(name)
                 self._connector_attempts.pop(name, None)
         for name in list(self._connector_attempts):
-            if (
-                name not in connectors
-                or snapshot.connector_config(name) != self._connector_attempts[name]
-            ):
+            if name not in connectors or (
+                snapshot.connector_config(name),
+                _stopped(snapshot.target_state(name)),
+            ) != (self._connector_attempts[name][0], _stopped(self._connector_attempts[name][1])):
                 self._connector_attempts.pop(name)
 
     def _apply_target_states(self, snapshot: ClusterConfigState) -> None:
@@ -391,7 +395,7 @@ class AbstractHerder(Herder):
         if config is None or name in self._connector_attempts:
             return
         target = snapshot.target_state(name)
-        self._connector_attempts[name] = config
+        self._connector_attempts[name] = (config, target)
         if name in self.worker.connector_names():
             return
         if target is TargetState.STOPPED:
@@ -462,6 +466,11 @@ class AbstractHerder(Herder):
     @abc.abstractmethod
     def _config_changed(self) -> None:
         """The config store changed: reconcile (now, or on the herder thread)."""
+
+
+def _stopped(target: TargetState) -> bool:
+    """Whether a target state means no connector instance (a change of it means a new start)."""
+    return target is TargetState.STOPPED
 
 
 def as_strings(config: Mapping[str, Any]) -> dict[str, str]:

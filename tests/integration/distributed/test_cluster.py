@@ -205,3 +205,76 @@ def test_internal_task_config_requests_must_be_signed(cluster, unique_topic, tmp
     assert forged.status_code == 403, forged.text
     task_configs = workers[0].get("/connectors/s/tasks")
     assert all(t["config"].get("topic") == unique_topic for t in task_configs)
+
+
+def test_restarts_offsets_and_health_through_any_worker(cluster, unique_topic, tmp_path):
+    workers = cluster.start_workers(2)
+    output = tmp_path / "out.jsonl"
+    config = source_config(unique_topic, str(output), 2, 20)
+    assert workers[0].put("/connectors/r/config", config).status_code == 201
+    status = wait_for(lambda: all_running(workers[0], "r", 2), 90, "r RUNNING")
+    for worker in workers:
+        assert worker.request("GET", "/health").status_code == 200
+    # A task restart sent to a worker that does not run the task is forwarded to its owner.
+    owner = status["tasks"][0]["worker_id"]
+    other = next(w for w in workers if w.worker_id != owner)
+    restarted = other.post("/connectors/r/tasks/0/restart")
+    assert restarted.status_code == 204, restarted.text
+    owner_worker = next(w for w in workers if w.worker_id == owner)
+    wait_for(
+        lambda: owner_worker.log_text().count("{id=r-0} Task started") == 2,
+        30,
+        "task r-0 restarted on its owner",
+    )
+    missing = other.post("/connectors/r/tasks/7/restart")
+    assert missing.status_code == 404, missing.text
+    # Restart of connector and tasks, through either worker: 202 with RESTARTING planned.
+    answer = workers[1].post("/connectors/r/restart", includeTasks="true")
+    assert answer.status_code == 202, answer.text
+    assert answer.json()["connector"]["state"] == "RESTARTING"
+    assert {t["state"] for t in answer.json()["tasks"]} == {"RESTARTING"}
+    wait_for(lambda: all_running(workers[0], "r", 2), 60, "r RUNNING after the restart")
+    # Offsets: stop, rewrite through a follower or the leader, resume from there.
+    assert workers[1].put("/connectors/r/stop").status_code == 204
+    wait_for(
+        lambda: (
+            workers[0].get("/connectors/r/status")["connector"]["state"] == "STOPPED"
+            and workers[0].get("/connectors/r/status")["tasks"] == []
+        ),
+        60,
+        "r STOPPED",
+    )
+    # The tasks commit their last offsets as they stop: wait until the offsets stand still.
+    seen: list = []
+
+    def settled() -> list | None:
+        seen.append(workers[0].get("/connectors/r/offsets")["offsets"])
+        return seen[-1] if len(seen) > 1 and seen[-1] == seen[-2] else None
+
+    offsets = wait_for(settled, 30, "offsets to settle", interval_s=1.0)
+    assert {o["partition"]["id"] for o in offsets} == {0, 1}
+    patched = workers[1].request(
+        "PATCH",
+        "/connectors/r/offsets",
+        {"offsets": [{"partition": {"id": 0}, "offset": {"seqno": 100000}}]},
+    )
+    assert patched.status_code == 200, patched.text
+    assert sorted(
+        workers[0].get("/connectors/r/offsets")["offsets"], key=lambda o: o["partition"]["id"]
+    ) == sorted(
+        [
+            {"partition": {"id": 0}, "offset": {"seqno": 100000}},
+            *[o for o in offsets if o["partition"]["id"] == 1],
+        ],
+        key=lambda o: o["partition"]["id"],
+    )
+    assert workers[0].put("/connectors/r/resume").status_code == 202
+    wait_for(
+        lambda: any(s >= 100001 for s in verifiable_seqnos(output).get(0, _Empty()).seqnos),
+        60,
+        "task 0 resumed after the altered offset",
+    )
+
+
+class _Empty:
+    seqnos: list[int] = []
