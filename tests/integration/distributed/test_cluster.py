@@ -278,3 +278,16 @@ def test_restarts_offsets_and_health_through_any_worker(cluster, unique_topic, t
 
 class _Empty:
     seqnos: list[int] = []
+
+
+def test_active_topics_are_shared_through_the_status_topic(cluster, unique_topic, tmp_path):
+    workers = cluster.start_workers(2)
+    config = source_config(unique_topic, str(tmp_path / "out.jsonl"), 1, 20)
+    assert workers[0].put("/connectors/t/config", config).status_code == 201
+    status = wait_for(lambda: all_running(workers[0], "t", 1), 90, "t RUNNING")
+    elsewhere = next(w for w in workers if w.worker_id != status["tasks"][0]["worker_id"])
+    wait_for(
+        lambda: elsewhere.get("/connectors/t/topics") == {"t": {"topics": [unique_topic]}},
+        30,
+        "the topic listed by a worker that does not run the task",
+    )

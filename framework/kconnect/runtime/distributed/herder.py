@@ -50,6 +50,7 @@ from kconnect.runtime.herder import (
     RebalanceInProgressError,
 )
 from kconnect.runtime.states import TargetState, TaskId
+from kconnect.runtime.worker.active_topics import active_topics_of
 from kconnect.runtime.worker_config import WorkerConfig
 from kconnect.storage.config_backing_store import (
     ClusterConfigState,
@@ -57,6 +58,7 @@ from kconnect.storage.config_backing_store import (
     SessionKeyRecord,
 )
 from kconnect.storage.plugins import create_stores
+from kconnect.storage.status_backing_store import TopicStatus
 
 log = logging.getLogger(__name__)
 
@@ -133,6 +135,7 @@ class DistributedHerder(AbstractHerder):
         self._config_dirty = threading.Event()
         self._layout_at_assignment: frozenset[Any] | None = None
         self._rejoin_at: float | None = None
+        self._next_topic_report = 0.0
         self._session_key: SessionKeyRecord | None = None
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
@@ -225,6 +228,9 @@ class DistributedHerder(AbstractHerder):
             self._on_config_changed()
         if self._is_leader and self._joined.is_set():
             self._maybe_rotate_session_key()
+        if time.monotonic() >= self._next_topic_report:
+            self._next_topic_report = time.monotonic() + 1.0
+            self._report_active_topics()
         while not self._stopping.is_set():
             try:
                 fn, args, future = self._requests.get_nowait()
@@ -425,6 +431,21 @@ class DistributedHerder(AbstractHerder):
             assert self.member is not None
             self.member.request_rejoin()
         self._reconcile()
+
+    def _report_active_topics(self) -> None:
+        """Write the topics this worker's tasks use and the status topic does not list yet, as
+        Kafka's workers do, so ``GET /connectors/{c}/topics`` on any worker lists them."""
+        now_ms = int(time.time() * 1000)
+        known: dict[str, set[str]] = {}
+        for task in self.worker.running_tasks():
+            runner = self.worker.task_runner(task)
+            if runner is None:
+                continue
+            if task.connector not in known:
+                known[task.connector] = {t.topic for t in self.status_store.topics(task.connector)}
+            for topic in active_topics_of(runner) - known[task.connector]:
+                known[task.connector].add(topic)
+                self.status_store.put_topic(TopicStatus(topic, task.connector, task.task, now_ms))
 
     def on_session_key_update(self, key: SessionKeyRecord) -> None:
         self._session_key = key
