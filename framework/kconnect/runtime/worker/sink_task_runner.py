@@ -4,6 +4,13 @@ The consumer group is ``connect-<connector>``; auto-commit is off. Every
 ``offset.flush.interval.ms`` (and before partitions are revoked, and on stop) the loop asks the
 task which offsets are safe (``pre_commit``, which flushes by default) and commits those, so an
 offset is never committed before the sink has the records below it.
+
+No consumed record is dropped unseen: a batch put() refused with RetriableException is kept
+and put again, and until then every assigned partition is paused (those a rebalance brings
+too), so consume() returns nothing new; one that still comes back is rewound. A rebalance
+removes the revoked partitions' records from the pending batch, commits what was delivered
+for them, then closes them in the task; their next owner reads on from that commit. Lost
+partitions are closed without a commit: another member may own them already.
 """
 
 from __future__ import annotations
@@ -14,14 +21,14 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
-from confluent_kafka import OFFSET_INVALID, Consumer, KafkaError
+from confluent_kafka import OFFSET_INVALID, Consumer, KafkaError, KafkaException
 from confluent_kafka import TopicPartition as KafkaTopicPartition
 
 from kconnect.api.errors import ConnectException, RetriableException
 from kconnect.api.records import Headers, SinkRecord, TimestampType
 from kconnect.api.task import ErrantRecordReporter, SinkTask, SinkTaskContext
 from kconnect.api.topic_partition import TopicPartition
-from kconnect.runtime.errors.error_handler import SKIPPED, Stage, class_name_of
+from kconnect.runtime.errors.error_handler import SKIPPED, Skipped, Stage, class_name_of
 from kconnect.runtime.states import State
 from kconnect.runtime.worker.task_runner import TaskRunner
 
@@ -72,6 +79,10 @@ class SinkTaskRunner(TaskRunner):
     """Runs one SinkTask on its own thread."""
 
     task: SinkTask
+    #: times in a row put() refused the pending batch with RetriableException; while it is
+    #: not 0 every assigned partition stays paused. A class default, as pausing reads it and
+    #: must work on a runner built without __init__ (the pause tests do that).
+    _put_retries: int = 0
 
     def __init__(
         self,
@@ -104,9 +115,13 @@ class SinkTaskRunner(TaskRunner):
         self._failed = False
         # The last polled messages: where a reported record's raw bytes are found.
         self._last_messages: list[Any] = []
-        self._last_index: dict[tuple[str, int, int], Any] | None = None
-        self._put_retries = 0
+        self._last_index: dict[tuple[str, int | None, int], Any] | None = None
+        #: converted records waiting for put(): a rebalance callback may remove some
+        self._batch: list[SinkRecord] = []
         self._put_failing_since: float | None = None
+        #: whether the group hands out partitions incrementally (cooperative-sticky, or
+        #: group.protocol=consumer): the assignment is then taken with incremental_assign()
+        self._incremental = False
 
     def initialize_task(self) -> None:
         self.task.initialize(RuntimeSinkTaskContext(self))
@@ -122,11 +137,14 @@ class SinkTaskRunner(TaskRunner):
             subscription = topics
         else:
             raise ConnectException("Sink tasks require a list of topics or a topics.regex")
+        strategy = str(self.consumer_config.get("partition.assignment.strategy", ""))
+        protocol = str(self.consumer_config.get("group.protocol", "classic"))
+        self._incremental = "cooperative" in strategy or protocol.strip().lower() == "consumer"
         self.consumer.subscribe(
             subscription,
             on_assign=self._on_assign,
             on_revoke=self._on_revoke,
-            on_lost=self._on_revoke,
+            on_lost=self._on_lost,
         )
 
     # -- loop ------------------------------------------------------------------------------------
@@ -134,25 +152,27 @@ class SinkTaskRunner(TaskRunner):
         consumer = self.consumer
         assert consumer is not None
         next_commit = time.monotonic() + self.flush_interval_s
-        batch: list[SinkRecord] = []
         while not self.stopping:
             if self.paused:
-                if not self.await_unpaused(idle=lambda: consumer.consume(1, 0.2)):
+                if not self.await_unpaused(idle=self._poll_held):
                     break
             self._apply_seeks()
-            if not batch:
+            if not self._batch:
                 messages = consumer.consume(self.max_poll_records, 0.5)
                 if messages:
                     self._last_messages, self._last_index = messages, None
-                    batch = self._convert(messages)
-            elif self.retry_timeout_s:
-                # put() asked for a pause before the same batch is tried again.
+                    self._batch = self._convert(messages)
+            elif self._put_retries:
+                # put() asked for a pause before the same batch is tried again. The wait ends
+                # early when a rebalance took every record of the batch away.
                 deadline = time.monotonic() + self.retry_timeout_s
-                while time.monotonic() < deadline and not self.stopping:
-                    consumer.consume(1, min(0.5, max(0.0, deadline - time.monotonic())))
-            if batch or self._batch_offsets:
-                if self._deliver(batch):
-                    batch = []
+                while self._put_retries and not self.stopping:
+                    remaining = deadline - time.monotonic()
+                    if remaining <= 0:
+                        break
+                    self._poll_held(min(0.5, remaining))
+            if self._batch or self._batch_offsets:
+                self._deliver()
             if self.commit_requested or time.monotonic() >= next_commit:
                 self.commit_offsets()
                 self.commit_requested = False
@@ -162,7 +182,30 @@ class SinkTaskRunner(TaskRunner):
         self.pause_partitions(tuple(self.assignment))
 
     def on_resume(self) -> None:
-        self.resume_partitions(tuple(self.assignment - self._paused_by_task))
+        if not self._put_retries:  # a batch waiting to be put again keeps everything paused
+            self.resume_partitions(tuple(self.assignment - self._paused_by_task))
+
+    def _poll_held(self, timeout: float = 0.2) -> None:
+        """consume() while no new records are wanted (the task is paused, or a batch waits to
+        be put again), to stay in the group and to run the rebalance callbacks. Every assigned
+        partition is paused then. A record that comes back anyway is not dropped but rewound
+        to: the task resumed its partition (paused again here), or a rebalance in this call
+        ended the retry and assigned the partition (read by the next consume())."""
+        consumer = self.consumer
+        assert consumer is not None
+        messages: list[Any] = consumer.consume(1, timeout)
+        for message in messages:
+            error = message.error()
+            if error is not None:
+                self._consumer_error(error)
+                continue
+            unread = KafkaTopicPartition(message.topic(), message.partition(), message.offset())
+            try:
+                if self._put_retries or self.paused:
+                    consumer.pause([unread])
+                consumer.seek(unread)
+            except KafkaException as seek_error:  # a partition revoked meanwhile: not ours
+                log.warning("%s Could not rewind %s: %s", self, unread, seek_error)
 
     def _convert(self, messages: list[Any]) -> list[SinkRecord]:
         """Messages -> SinkRecords. The per-record hot path: locals for every lookup, and the
@@ -207,9 +250,10 @@ class SinkTaskRunner(TaskRunner):
                     if record is None:
                         continue
             except Exception:  # noqa: BLE001 - the guarded path decides what the error means
-                record = self._convert_guarded(message)
-                if record is None:
+                guarded = self._convert_guarded(message)
+                if guarded is None:
                     continue
+                record = guarded
             append(record)
         # Counted as consumed only once put() took the batch (see _deliver).
         for (topic, partition), offset in next_offsets.items():
@@ -263,6 +307,9 @@ class SinkTaskRunner(TaskRunner):
         if value is SKIPPED:
             return None
         ts_type, ts = message.timestamp()
+        # Narrowed for the type checker: SKIPPED returned above (this is the error path only).
+        assert not isinstance(key, Skipped) and not isinstance(value, Skipped)
+        assert not isinstance(headers, Skipped)
         record = SinkRecord(
             topic,
             message.partition(),
@@ -301,32 +348,41 @@ class SinkTaskRunner(TaskRunner):
             headers.add(key, converted.value, converted.schema)
         return headers
 
-    def _deliver(self, batch: list[SinkRecord]) -> bool:
-        """put() the batch; False when the task asked to be called again with it later."""
+    def _deliver(self) -> None:
+        """put() the pending batch; it stays pending when the task asked to be called again
+        with it later."""
+        batch = self._batch
         if not batch:  # every record of the polled batch was filtered out or skipped
             self.current_offsets.update(self._batch_offsets)
             self._batch_offsets = {}
-            return True
+            return
         try:
             self.task.put(batch)
         except RetriableException as error:
-            return self._put_failed_retriably(batch, error)
+            self._put_failed_retriably(batch, error)
+            return
         except Exception as error:
             self._failed = True
             raise ConnectException(
                 f"Exiting WorkerSinkTask due to unrecoverable exception: {type(error).__name__}: {error}"
             ) from error
-        if self.retry_timeout_s or self._put_retries:
-            self.retry_timeout_s = 0.0
-            self._put_retries = 0
-            self._put_failing_since = None
-            self.resume_partitions(tuple(self.assignment - self._paused_by_task))
+        if self._put_retries:
+            self._end_retry()
         self.current_offsets.update(self._batch_offsets)
         self._batch_offsets = {}
+        self._batch = []
         self.records_put += len(batch)
-        return True
 
-    def _put_failed_retriably(self, batch: list[SinkRecord], error: RetriableException) -> bool:
+    def _end_retry(self) -> None:
+        """No batch waits to be put again any more: resume what the retry paused, unless the
+        connector is paused, and except what the task paused itself."""
+        self._put_retries = 0
+        self._put_failing_since = None
+        self.retry_timeout_s = 0.0
+        if not self.paused:
+            self.resume_partitions(tuple(self.assignment - self._paused_by_task))
+
+    def _put_failed_retriably(self, batch: list[SinkRecord], error: RetriableException) -> None:
         """put() asked to be called again with the batch. The wait is the task's
         ``context.timeout()`` when it set one (Kafka's behaviour), else the error policy's
         exponential backoff; with ``errors.retry.timeout`` > 0 the retries end when it runs out:
@@ -342,24 +398,28 @@ class SinkTaskRunner(TaskRunner):
                 handler.failed(
                     Stage.TASK_PUT, error, self.original_message(record), class_name_of(self.task)
                 )
-            self._put_retries = 0
-            self._put_failing_since = None
-            self.retry_timeout_s = 0.0
-            self.resume_partitions(tuple(self.assignment - self._paused_by_task))
+            self._end_retry()
             self.current_offsets.update(self._batch_offsets)
             self._batch_offsets = {}
-            return True
+            self._batch = []
+            return
         log.warning("%s RetriableException from SinkTask; will retry the batch: %s", self, error)
         if self.requested_timeout_s:
             self.retry_timeout_s = self.requested_timeout_s
         else:
             self.retry_timeout_s = max(0.1, handler.backoff.delay_ms(self._put_retries) / 1000)
+        # Nothing new may arrive while the batch waits: consume() keeps running meanwhile.
         self.pause_partitions(tuple(self.assignment))
-        return False
 
     # -- offsets -----------------------------------------------------------------------------
-    def commit_offsets(self, partitions: set[TopicPartition] | None = None) -> None:
-        """Commit what the task says is safe (pre_commit), for ``partitions`` or all assigned."""
+    def commit_offsets(
+        self, partitions: set[TopicPartition] | None = None, closing: bool = False
+    ) -> None:
+        """Commit what the task says is safe (pre_commit), for ``partitions`` or all assigned.
+
+        As Kafka, an offset the task returns is ignored for a partition not asked about, and
+        past what put() was given. ``closing``: the partitions are going away, so a failed
+        pre_commit rewinds nothing."""
         consumer = self.consumer
         if consumer is None:
             return
@@ -375,14 +435,29 @@ class SinkTaskRunner(TaskRunner):
         try:
             committable = self.task.pre_commit(dict(current))
         except Exception:  # noqa: BLE001 - as Kafka: skip this commit, keep the last committed offsets
-            log.exception("%s Offset commit failed, rewinding to last committed offsets", self)
-            self._rewind_to_committed(current)
+            if closing:
+                log.exception("%s Offset commit failed during close", self)
+            else:
+                log.exception("%s Offset commit failed, rewinding to last committed offsets", self)
+                self._rewind_to_committed(current)
             return
-        to_commit = [
-            KafkaTopicPartition(tp.topic, tp.partition, int(offset))
-            for tp, offset in (committable or {}).items()
-            if tp in self.assignment and self.last_committed.get(tp) != offset
-        ]
+        to_commit = []
+        for tp, offset in (committable or {}).items():
+            consumed = current.get(tp)
+            if consumed is None or tp not in self.assignment:
+                continue
+            if offset > consumed:
+                log.warning(
+                    "%s Ignoring invalid task provided offset %s/%s -- not yet consumed, "
+                    "currentOffset=%s",
+                    self,
+                    tp,
+                    offset,
+                    consumed,
+                )
+                continue
+            if self.last_committed.get(tp) != offset:
+                to_commit.append(KafkaTopicPartition(tp.topic, tp.partition, int(offset)))
         if not to_commit:
             return
         try:
@@ -390,8 +465,10 @@ class SinkTaskRunner(TaskRunner):
         except Exception as error:  # noqa: BLE001 - a failed commit is retried next interval
             log.error("%s Commit of offsets failed: %s", self, error)
             return
-        for tp in to_commit:
-            self.last_committed[TopicPartition(tp.topic, tp.partition)] = tp.offset
+        for committed in to_commit:
+            self.last_committed[TopicPartition(committed.topic, committed.partition)] = (
+                committed.offset
+            )
         log.debug("%s Committed offsets %s", self, to_commit)
 
     def _rewind_to_committed(self, current: dict[TopicPartition, int]) -> None:
@@ -414,29 +491,90 @@ class SinkTaskRunner(TaskRunner):
     def _on_assign(self, consumer: Consumer, partitions: list[KafkaTopicPartition]) -> None:
         assigned = [TopicPartition(p.topic, p.partition) for p in partitions]
         self.assignment.update(assigned)
-        committed = consumer.committed(partitions, timeout=10)
-        for p in committed:
-            if p.offset != OFFSET_INVALID and p.offset >= 0:
+        # As Kafka: the task's own pauses only name partitions it has.
+        self._paused_by_task &= self.assignment
+        if partitions:
+            for p in consumer.committed(partitions, timeout=10):
+                if p.offset != OFFSET_INVALID and p.offset >= 0:
+                    tp = TopicPartition(p.topic, p.partition)
+                    self.last_committed[tp] = p.offset
+                    self.current_offsets[tp] = p.offset
+            self.task.open(assigned)
+            # Where open() asked to start: librdkafka refuses to seek a partition that is not
+            # fetching yet, but takes the offset with the assignment.
+            for p in partitions:
                 tp = TopicPartition(p.topic, p.partition)
-                self.last_committed[tp] = p.offset
-                self.current_offsets.setdefault(tp, p.offset)
-        self.task.open(assigned)
-        if self.paused:
-            consumer.pause(partitions)
+                if tp in self.pending_seeks:
+                    p.offset = int(self.pending_seeks.pop(tp))
+                    self.current_offsets[tp] = p.offset
+        self._take_assignment(consumer, partitions)
+        # Set both ways: librdkafka keeps a partition's pause through an unassign and assign.
+        if self.paused or self._put_retries:
+            # All of them, not just the new ones: open() may have resumed some.
+            self.pause_partitions(tuple(self.assignment))
+        else:
+            self.pause_partitions([tp for tp in assigned if tp in self._paused_by_task])
+            self.resume_partitions([tp for tp in assigned if tp not in self._paused_by_task])
+
+    def _take_assignment(self, consumer: Consumer, partitions: list[KafkaTopicPartition]) -> None:
+        """Assign now, not after the callback as confluent-kafka would: a pause asked for before
+        does not hold for a partition new to the consumer, and one left unpaused while a batch
+        is retried would be fetched."""
+        if self._incremental:
+            take, other = consumer.incremental_assign, consumer.assign
+        else:
+            take, other = consumer.assign, consumer.incremental_assign
+        try:
+            take(partitions)
+        except KafkaException as error:
+            if error.args[0].code() != KafkaError._STATE:
+                raise
+            # The group's protocol is not the one the settings suggested: librdkafka refuses
+            # the wrong call with this state error. The other call raises if that was not it.
+            other(partitions)
+            self._incremental = not self._incremental
 
     def _on_revoke(self, consumer: Consumer, partitions: list[KafkaTopicPartition]) -> None:
-        revoked = {TopicPartition(p.topic, p.partition) for p in partitions}
+        # Only what this runner still holds: close() already closed everything before the
+        # consumer's own close revokes the assignment once more.
+        revoked = {TopicPartition(p.topic, p.partition) for p in partitions} & self.assignment
         if not revoked:
             return
-        if not self._failed and self.state is not State.FAILED:
-            self.commit_offsets(revoked)
         try:
+            if not self._failed and self.state is not State.FAILED:
+                self.commit_offsets(revoked, closing=True)
             self.task.close(revoked)
         finally:
-            self.assignment -= revoked
-            for tp in revoked:
-                self.current_offsets.pop(tp, None)
-                self.last_committed.pop(tp, None)
+            self._forget(revoked)
+
+    def _on_lost(self, consumer: Consumer, partitions: list[KafkaTopicPartition]) -> None:
+        """The partitions were taken without a revocation (the session timed out): another
+        member may own them and have committed already, so nothing is committed for them."""
+        lost = {TopicPartition(p.topic, p.partition) for p in partitions} & self.assignment
+        if not lost:
+            return
+        try:
+            self.task.close(lost)
+        finally:
+            self._forget(lost)
+
+    def _forget(self, partitions: set[TopicPartition]) -> None:
+        """The partitions are no longer this task's: their records leave the pending batch
+        (whoever gets them next reads them again from the committed offset), with their
+        offsets. A batch left empty by that ends its retry."""
+        self.assignment -= partitions
+        for tp in partitions:
+            self.current_offsets.pop(tp, None)
+            self.last_committed.pop(tp, None)
+            self._batch_offsets.pop(tp, None)
+            self.pending_seeks.pop(tp, None)
+        if self._batch:
+            gone = {(tp.topic, tp.partition) for tp in partitions}
+            self._batch = [
+                r for r in self._batch if (r.original_topic, r.original_kafka_partition) not in gone
+            ]
+            if not self._batch and self._put_retries:
+                self._end_retry()
 
     # -- pause/resume ------------------------------------------------------------------------
     def pause_partitions(self, partitions: tuple[TopicPartition, ...] | Any) -> None:
@@ -455,10 +593,11 @@ class SinkTaskRunner(TaskRunner):
             if not self._failed and self.state is not State.FAILED:
                 # As Kafka: a failed task commits nothing more, so no offset passes a record
                 # the sink did not take.
-                self.commit_offsets()
+                self.commit_offsets(closing=True)
             if self.assignment:
                 self.task.close(set(self.assignment))
         finally:
+            self.assignment = set()
             self.consumer = None
             try:
                 consumer.close()

@@ -176,7 +176,8 @@ class SourceTaskRunner(TaskRunner):
                     headers,
                 )
                 try:
-                    produce(*args)
+                    # Positional on purpose (the hot path); confluent-kafka's stubs type it loosely.
+                    produce(*args)  # type: ignore[arg-type]
                 except BufferError:
                     self._produce_when_room(args)
                 current = record
