@@ -92,6 +92,8 @@ def java_string(value: Any) -> str:
 class FileStreamSinkTask(SinkTask):
     """Appends lines; ``flush`` pushes them to the operating system before offsets commit."""
 
+    java_class_names = ("org.apache.kafka.connect.file.FileStreamSinkTask",)
+
     def version(self) -> str:
         return __version__
 

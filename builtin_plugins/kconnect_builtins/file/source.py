@@ -78,9 +78,10 @@ class FileStreamSourceConnector(SourceConnector):
         return FileStreamSourceTask
 
     def task_configs(self, max_tasks: int) -> list[dict[str, str]]:
-        # One input stream makes sense only for one task.
-        keys = (FILE_CONFIG, TOPIC_CONFIG, TASK_BATCH_SIZE_CONFIG)
-        return [{k: self._props[k] for k in keys if self._props.get(k) is not None}]
+        # One input stream makes sense only for one task. It gets the connector's whole config,
+        # as in Kafka: task configs equal to Java's are not rewritten when a connector moves
+        # between a Java cluster and a kconnect cluster.
+        return [dict(self._props)]
 
     def stop(self) -> None:
         pass
@@ -114,6 +115,7 @@ class FileStreamSourceConnector(SourceConnector):
 class FileStreamSourceTask(SourceTask):
     """Emits each complete line as a STRING record; a partial last line waits for its newline."""
 
+    java_class_names = ("org.apache.kafka.connect.file.FileStreamSourceTask",)
     READ_SIZE = 1 << 20
 
     def version(self) -> str:

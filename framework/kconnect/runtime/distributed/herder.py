@@ -469,7 +469,11 @@ class DistributedHerder(AbstractHerder):
                 "POST",
                 forwarding.connector_path(name, "tasks"),
                 configs,
-                self._session_key if self._signing_required() else None,
+                # A key written before this worker started is in the snapshot only: the store
+                # tells its listener only of records read after start.
+                (self._session_key or self.snapshot().session_key)
+                if self._signing_required()
+                else None,
                 self.signature_algorithm,
                 self.request_timeout_s,
             )

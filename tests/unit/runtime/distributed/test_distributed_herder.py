@@ -100,3 +100,19 @@ def test_advertised_url_agrees_with_the_worker_id():
     )
     assert named.worker_id == "w1:9000"
     assert advertised_url(named) == "http://w1:9000/"
+
+
+def test_a_follower_signs_task_configs_with_a_key_written_before_it_started(monkeypatch):
+    from kconnect.rest import forwarding
+    from kconnect.runtime.distributed.protocol import ConnectProtocolCompatibility
+    from kconnect.storage.config_backing_store import ClusterConfigState, SessionKeyRecord
+
+    herder = herder_with(FakeMember(rebalancing=False), leader=False, leader_url="http://l:1/")
+    herder._protocol = ConnectProtocolCompatibility.SESSIONED
+    # Read by the store during start, so its listener never heard of it.
+    key = SessionKeyRecord(b"k" * 32, "HmacSHA256", 1)
+    herder.snapshot = lambda: ClusterConfigState(offset=3, session_key=key)  # type: ignore[method-assign]
+    sent = []
+    monkeypatch.setattr(forwarding, "internal_request", lambda *args, **kw: sent.append(args))
+    herder._send_task_configs("http://l:1/", "c", [{"task.class": "T"}])
+    assert sent and sent[0][4] is key
