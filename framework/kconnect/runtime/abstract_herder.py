@@ -222,6 +222,28 @@ class AbstractHerder(Herder):
             raise BadRequestError(invalid_config_message(infos))
         return config
 
+    def put_connector_config(
+        self,
+        name: str,
+        config: Mapping[str, Any],
+        allow_replace: bool,
+        initial_state: TargetState | None = None,
+    ) -> tuple[bool, dict[str, Any]]:
+        """Create or update a connector. Returns (created, connector info). The config is
+        validated on the calling thread; the change is made on the herder thread."""
+        checked = self._checked_config(name, config)
+        return self.call(self._put_connector_config, name, checked, allow_replace, initial_state)
+
+    @abc.abstractmethod
+    def _put_connector_config(
+        self,
+        name: str,
+        config: dict[str, str],
+        allow_replace: bool,
+        initial_state: TargetState | None,
+    ) -> tuple[bool, dict[str, Any]]:
+        """Herder thread: write the (validated) config."""
+
     def patch_connector_config(self, name: str, patch: Mapping[str, Any]) -> dict[str, Any]:
         """Merge ``patch`` into the config; a null value removes the key."""
         current = self._require(name)

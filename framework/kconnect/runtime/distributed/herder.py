@@ -527,16 +527,6 @@ class DistributedHerder(AbstractHerder):
         self._read_config_to_end()
         self._on_config_changed()
 
-    def put_connector_config(
-        self,
-        name: str,
-        config: Mapping[str, Any],
-        allow_replace: bool,
-        initial_state: TargetState | None = None,
-    ) -> tuple[bool, dict[str, Any]]:
-        checked = self._checked_config(name, config)
-        return self.call(self._put_connector_config, name, checked, allow_replace, initial_state)
-
     def _put_connector_config(
         self,
         name: str,

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import concurrent.futures
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from typing import Any, TypeVar
 
 from kconnect.api.errors import AlreadyExistsException, NotFoundException
@@ -112,17 +112,6 @@ class StandaloneHerder(AbstractHerder):
         self._reconcile()
 
     # -- changes -------------------------------------------------------------------------------
-    def put_connector_config(
-        self,
-        name: str,
-        config: Mapping[str, Any],
-        allow_replace: bool,
-        initial_state: TargetState | None = None,
-    ) -> tuple[bool, dict[str, Any]]:
-        """Create or update a connector. Returns (created, connector info)."""
-        checked = self._checked_config(name, config)
-        return self.call(self._put_connector_config, name, checked, allow_replace, initial_state)
-
     def _put_connector_config(
         self,
         name: str,
