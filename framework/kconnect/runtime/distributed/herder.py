@@ -29,7 +29,7 @@ from typing import Any, TypeVar
 from kconnect.api.errors import AlreadyExistsException, ConnectException, NotFoundException
 from kconnect.plugins import PluginRegistry
 from kconnect.plugins import registry as default_registry
-from kconnect.rest import forwarding, request_signing
+from kconnect.rest import forwarding
 from kconnect.runtime.abstract_herder import AbstractHerder
 from kconnect.runtime.distributed.assignor import (
     ConfigSnapshot,
@@ -43,6 +43,7 @@ from kconnect.runtime.distributed.protocol import (
     WorkerAllocation,
     WorkerMetadata,
 )
+from kconnect.runtime.distributed.session_keys import SessionKeys
 from kconnect.runtime.herder import (
     BadRequestError,
     NotAssignedError,
@@ -110,15 +111,7 @@ class DistributedHerder(AbstractHerder):
         self.unsync_backoff_ms = int(config.get("worker.unsync.backoff.ms"))
         #: called when the herder thread dies; the worker process cannot go on without it
         self.on_fatal_error: Callable[[], None] = lambda: os._exit(1)
-        self.key_ttl_ms = int(config.get("inter.worker.key.ttl.ms"))
-        self.signature_algorithm = str(config.get("inter.worker.signature.algorithm"))
-        self.verification_algorithms = list(config.get("inter.worker.verification.algorithms"))
-        request_signing.validate_algorithm_configs(
-            str(config.get("inter.worker.key.generation.algorithm")),
-            config.get("inter.worker.key.size"),
-            self.signature_algorithm,
-            self.verification_algorithms,
-        )
+        self.session_keys = SessionKeys(config, self.snapshot, self.config_store.put_session_key)
         self.assignor = IncrementalCooperativeAssignor(
             int(config.get("scheduled.rebalance.max.delay.ms"))
         )
@@ -136,7 +129,6 @@ class DistributedHerder(AbstractHerder):
         self._layout_at_assignment: frozenset[Any] | None = None
         self._rejoin_at: float | None = None
         self._next_topic_report = 0.0
-        self._session_key: SessionKeyRecord | None = None
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
         self._startup: concurrent.futures.Future[None] = concurrent.futures.Future()
@@ -227,7 +219,7 @@ class DistributedHerder(AbstractHerder):
             self._config_dirty.clear()
             self._on_config_changed()
         if self._is_leader and self._joined.is_set():
-            self._maybe_rotate_session_key()
+            self.session_keys.rotate_if_due()
         if time.monotonic() >= self._next_topic_report:
             self._next_topic_report = time.monotonic() + 1.0
             self._report_active_topics()
@@ -327,6 +319,7 @@ class DistributedHerder(AbstractHerder):
         elif was_leader and not self._is_leader:
             self.config_store.relinquish_write_privileges()
         self._protocol = protocol
+        self.session_keys.protocol = protocol
         if assignment.failed:
             # The leader read further in the config topic than we did (or we than it): catch up,
             # then rejoin with our new offset.
@@ -376,7 +369,7 @@ class DistributedHerder(AbstractHerder):
         if assignment.delay_ms > 0:
             self._rejoin_at = time.monotonic() + assignment.delay_ms / 1000
         if self._is_leader:
-            self._maybe_rotate_session_key()
+            self.session_keys.rotate_if_due()
         self._joined.set()
 
     def _leave_group_out_of_sync(self, group_offset: int) -> None:
@@ -448,7 +441,7 @@ class DistributedHerder(AbstractHerder):
                 self.status_store.put_topic(TopicStatus(topic, task.connector, task.task, now_ms))
 
     def on_session_key_update(self, key: SessionKeyRecord) -> None:
-        self._session_key = key
+        self.session_keys.on_update(key)
 
     def _publish_task_configs(self, name: str, configs: list[dict[str, str]]) -> None:
         if self._is_leader:
@@ -469,12 +462,8 @@ class DistributedHerder(AbstractHerder):
                 "POST",
                 forwarding.connector_path(name, "tasks"),
                 configs,
-                # A key written before this worker started is in the snapshot only: the store
-                # tells its listener only of records read after start.
-                (self._session_key or self.snapshot().session_key)
-                if self._signing_required()
-                else None,
-                self.signature_algorithm,
+                self.session_keys.key_for_signing(),
+                self.session_keys.signature_algorithm,
                 self.request_timeout_s,
             )
         except Exception as error:  # noqa: BLE001 - retried; the leader may be changing
@@ -487,25 +476,6 @@ class DistributedHerder(AbstractHerder):
         timer = threading.Timer(1.0, lambda: self._submit(self._reconfigure_tasks, name))
         timer.daemon = True
         timer.start()
-
-    def _signing_required(self) -> bool:
-        return self._protocol is ConnectProtocolCompatibility.SESSIONED
-
-    def _maybe_rotate_session_key(self) -> None:
-        if not self._signing_required():
-            return
-        key = self._session_key or self.snapshot().session_key
-        now_ms = int(time.time() * 1000)
-        if key is not None and now_ms < key.creation_timestamp_ms + self.key_ttl_ms:
-            return
-        new = request_signing.generate_session_key(
-            str(self.config.get("inter.worker.key.generation.algorithm")),
-            self.config.get("inter.worker.key.size"),
-        )
-        record = SessionKeyRecord(new.key, new.algorithm, now_ms)
-        log.info("Writing a new session key to the config topic")
-        self.config_store.put_session_key(record)
-        self._session_key = record
 
     # -- requests ------------------------------------------------------------------------------
     def _check_writable(self, leader_only: bool = True) -> None:
@@ -647,9 +617,7 @@ class DistributedHerder(AbstractHerder):
         self, name: str, configs: list[dict[str, str]], headers: Mapping[str, str], body: bytes
     ) -> None:
         """``POST /connectors/{c}/tasks`` from the worker running the connector."""
-        if self._signing_required():
-            key = self._session_key or self.snapshot().session_key
-            request_signing.verify_request(headers, body, key, self.verification_algorithms)
+        self.session_keys.verify(headers, body)
         if not isinstance(configs, list) or not all(isinstance(c, dict) for c in configs):
             raise BadRequestError("Task configs must be a JSON array of objects")
         self.call(

@@ -108,11 +108,40 @@ def test_a_follower_signs_task_configs_with_a_key_written_before_it_started(monk
     from kconnect.storage.config_backing_store import ClusterConfigState, SessionKeyRecord
 
     herder = herder_with(FakeMember(rebalancing=False), leader=False, leader_url="http://l:1/")
-    herder._protocol = ConnectProtocolCompatibility.SESSIONED
+    herder.session_keys.protocol = ConnectProtocolCompatibility.SESSIONED
     # Read by the store during start, so its listener never heard of it.
     key = SessionKeyRecord(b"k" * 32, "HmacSHA256", 1)
-    herder.snapshot = lambda: ClusterConfigState(offset=3, session_key=key)  # type: ignore[method-assign]
+    herder.session_keys._snapshot = lambda: ClusterConfigState(offset=3, session_key=key)
     sent = []
     monkeypatch.setattr(forwarding, "internal_request", lambda *args, **kw: sent.append(args))
     herder._send_task_configs("http://l:1/", "c", [{"task.class": "T"}])
     assert sent and sent[0][4] is key
+
+
+def test_session_keys_rotate_when_expired_and_sign_only_when_sessioned():
+    from kconnect.runtime.distributed.protocol import ConnectProtocolCompatibility
+    from kconnect.runtime.distributed.session_keys import SessionKeys
+    from kconnect.storage.config_backing_store import ClusterConfigState, SessionKeyRecord
+
+    written: list[SessionKeyRecord] = []
+    config = DistributedWorkerConfig({**PROPS, "inter.worker.key.ttl.ms": "1000"})
+    old = SessionKeyRecord(b"o" * 32, "HmacSHA256", 0)  # created in 1970: long expired
+    keys = SessionKeys(config, lambda: ClusterConfigState(session_key=old), written.append)
+    keys.protocol = ConnectProtocolCompatibility.COMPATIBLE
+    keys.rotate_if_due()
+    assert written == [] and keys.key_for_signing() is None
+    keys.protocol = ConnectProtocolCompatibility.SESSIONED
+    keys.rotate_if_due()
+    assert len(written) == 1 and written[0].key != old.key and len(written[0].key) == 32
+    assert keys.key_for_signing() is written[0]
+    keys.rotate_if_due()  # fresh now: not rewritten
+    assert len(written) == 1
+
+
+def test_bad_signature_algorithm_is_refused_at_start():
+    from kconnect.api.errors import ConfigException
+
+    with pytest.raises(ConfigException, match="inter.worker.signature.algorithm"):
+        DistributedHerder(
+            DistributedWorkerConfig({**PROPS, "inter.worker.signature.algorithm": "HmacNope"})
+        )
