@@ -14,8 +14,11 @@ from typing import Any
 
 import pytest
 from kafka.future import Future
-from kconnect.runtime.distributed import group_member
-from kconnect.runtime.distributed.group_member import WorkerGroupMember, kafka_python_config
+from kconnect.runtime.distributed.group_member import WorkerGroupMember
+from kconnect.runtime.distributed.kafka_python_client import (
+    _quiet_kafka_python_logging,
+    kafka_python_config,
+)
 from kconnect.runtime.distributed.protocol import (
     ConnectAssignment,
     ConnectProtocolCompatibility,
@@ -244,7 +247,7 @@ def test_kafka_python_keeps_to_warnings_and_does_not_repeat_them(
     caplog.set_level(logging.DEBUG)
     kafka_logger = logging.getLogger("kafka")
     kafka_logger.setLevel(logging.NOTSET)
-    group_member._quiet_kafka_python_logging()
+    _quiet_kafka_python_logging()
     assert kafka_logger.level == logging.WARNING
 
     connection_log = logging.getLogger("kafka.net.manager")
@@ -263,7 +266,7 @@ def test_a_level_set_for_kafka_python_is_left_alone(member: WorkerGroupMember) -
     kafka_logger = logging.getLogger("kafka")
     kafka_logger.setLevel(logging.DEBUG)
     try:
-        group_member._quiet_kafka_python_logging()
+        _quiet_kafka_python_logging()
         assert kafka_logger.level == logging.DEBUG
     finally:
         kafka_logger.setLevel(logging.WARNING)
