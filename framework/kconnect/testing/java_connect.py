@@ -164,6 +164,9 @@ class JavaConnectWorker:
     ``work_dir`` receives ``connect-distributed.properties``, ``log4j2.properties``, the
     worker's log ``connect.log`` and its raw stdout/stderr ``connect.out``; it is not deleted.
     Workers that share ``group_id`` and the three topics form one Connect cluster.
+    ``extra_classpath`` (jars or directories of jars) follows the worker's own jars on the
+    classpath: plugins in ``org.apache.kafka.connect`` packages that Connect never isolates,
+    such as ``connect-test-plugins``' VerifiableSourceConnector, load only from there.
     """
 
     def __init__(
@@ -180,6 +183,7 @@ class JavaConnectWorker:
         heap: str = "512m",
         start_timeout: float = 120.0,
         stop_timeout: float = 30.0,
+        extra_classpath: Iterable[Path | str] = (),
     ) -> None:
         self.bootstrap_servers = bootstrap_servers
         self.work_dir = Path(work_dir)
@@ -191,6 +195,7 @@ class JavaConnectWorker:
         self.heap = heap
         self.start_timeout = start_timeout
         self.stop_timeout = stop_timeout
+        self.extra_classpath = [Path(entry) for entry in extra_classpath]
         self._requested_port = rest_port
         self._port: int | None = None
         self._process: subprocess.Popen[bytes] | None = None
@@ -308,7 +313,10 @@ class JavaConnectWorker:
             "-Djava.awt.headless=true",
             f"-Dlog4j2.configurationFile={self.work_dir / 'log4j2.properties'}",
             "-cp",
-            f"{libs}{os.sep}*",
+            os.pathsep.join(
+                f"{entry}{os.sep}*" if entry.is_dir() else str(entry)
+                for entry in (libs, *self.extra_classpath)
+            ),
             MAIN_CLASS,
             str(self.config_file),
         ]
