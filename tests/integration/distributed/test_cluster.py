@@ -291,3 +291,34 @@ def test_active_topics_are_shared_through_the_status_topic(cluster, unique_topic
         30,
         "the topic listed by a worker that does not run the task",
     )
+
+
+def test_eager_protocol_cluster_spreads_and_fails_over(tmp_path, bootstrap_servers, unique_topic):
+    cluster = DistributedCluster(
+        tmp_path,
+        bootstrap_servers,
+        group_id=f"eager-{uuid.uuid4().hex[:8]}",
+        extra={"connect.protocol": "eager"},
+    )
+    try:
+        workers = cluster.start_workers(2)
+        output = tmp_path / "out.jsonl"
+        config = source_config(unique_topic, str(output), 4, 20)
+        assert workers[0].put("/connectors/e/config", config).status_code == 201
+        status = wait_for(lambda: all_running(workers[1], "e", 4), 90, "e RUNNING")
+        counts = spread({t["id"]: t["worker_id"] for t in status["tasks"]}, workers)
+        assert counts == [2, 2], status
+        assert "with protocol 'default'" in workers[0].log_text()
+        workers[0].kill()
+        wait_for(
+            lambda: (
+                (s := all_running(workers[1], "e", 4))
+                and {t["worker_id"] for t in s["tasks"]} == {workers[1].worker_id}
+            ),
+            60,
+            "every task on the survivor",
+        )
+        for task, seen in verifiable_seqnos(output).items():
+            assert not seen.gaps, f"task {task} lost {seen.gaps[:10]}"
+    finally:
+        cluster.stop_all()

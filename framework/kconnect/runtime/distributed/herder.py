@@ -350,9 +350,10 @@ class DistributedHerder(AbstractHerder):
                 self._leave_group_out_of_sync(assignment.config_offset)
                 return
         log.info(
-            "Joined group at generation %d as %s with assignment: connectors %s, tasks %s; "
-            "revoked connectors %s, tasks %s; delay %d ms",
+            "Joined group at generation %d with protocol '%s' as %s with assignment: "
+            "connectors %s, tasks %s; revoked connectors %s, tasks %s; delay %d ms",
             generation,
+            protocol.protocol_name,
             "leader" if self._is_leader else "follower",
             sorted(assignment.connectors),
             [str(t) for t in assignment.tasks],
