@@ -322,3 +322,32 @@ def test_eager_protocol_cluster_spreads_and_fails_over(tmp_path, bootstrap_serve
             assert not seen.gaps, f"task {task} lost {seen.gaps[:10]}"
     finally:
         cluster.stop_all()
+
+
+def test_automatic_task_restarts_run_in_a_cluster(cluster, unique_topic, tmp_path):
+    workers = cluster.start_workers(2)
+    target = tmp_path / "not-yet" / "out.txt"
+    config = {
+        "connector.class": "FileStreamSink",
+        "tasks.max": "1",
+        "topics": unique_topic,
+        "file": str(target),
+        "kconnect.task.restart.auto.enable": "true",
+        "kconnect.task.restart.max.attempts": "2",
+        "kconnect.task.restart.backoff.initial.ms": "200",
+    }
+    assert workers[0].put("/connectors/a/config", config).status_code == 201
+
+    def gave_up() -> dict | None:
+        # The restart count lives on the worker running the task (it is not in the status topic).
+        for worker in workers:
+            task = worker.get("/connectors/a/status")["tasks"]
+            if task and task[0]["state"] == "FAILED" and task[0].get("restart_attempts") == 2:
+                return task[0]
+        return None
+
+    failed = wait_for(gave_up, 60, "two automatic restarts, then FAILED")
+    assert "not-yet" in failed["trace"]
+    target.parent.mkdir()
+    assert workers[1].post("/connectors/a/tasks/0/restart").status_code == 204
+    wait_for(lambda: all_running(workers[0], "a", 1), 60, "a RUNNING after a manual restart")
