@@ -865,7 +865,9 @@ def test_strings_are_escaped_as_jackson_does():
     converter = JsonConverter()
     converter.configure({"schemas.enable": False}, False)
     text = 'q" b\\ s/ \b\t\n\f\r \x00\x1f\x7f é € 😀 \u2028'
-    expected = '"q\\" b\\\\ s/ \\b\\t\\n\\f\\r \\u0000\\u001F\x7f é € 😀 \u2028"'
+    # Characters outside the BMP as an escaped surrogate pair: Jackson's UTF-8 generator (as
+    # Kafka Connect 4.3.1's JsonConverter was seen to write them) never writes 4-byte UTF-8.
+    expected = '"q\\" b\\\\ s/ \\b\\t\\n\\f\\r \\u0000\\u001F\x7f é € \\uD83D\\uDE00 \u2028"'
     assert converter.from_connect_data(TOPIC, Schema.STRING_SCHEMA, text) == expected.encode()
     # A backslash followed by the text "u001f" is not an escape and stays as it is.
     assert converter.from_connect_data(TOPIC, None, "\\u001f") == b'"\\\\u001f"'

@@ -87,12 +87,25 @@ def _upper_hex(match: re.Match[bytes]) -> bytes:
     return slashes + b"u00" + match.group(2).upper()
 
 
+# A character outside the Basic Multilingual Plane, as 4 bytes of UTF-8.
+_FOUR_BYTE_UTF8 = re.compile(rb"[\xf0-\xf4][\x80-\xbf]{3}")
+
+
+def _surrogate_pair(match: re.Match[bytes]) -> bytes:
+    code = ord(match.group(0).decode("utf-8")) - 0x10000
+    return b"\\u%04X\\u%04X" % (0xD800 + (code >> 10), 0xDC00 + (code & 0x3FF))
+
+
 def dumps(tree: Any) -> bytes:
     """Compact JSON as Jackson writes it. orjson writes the same bytes except for control
-    characters without a short escape, which Jackson writes with upper-case hex (``\\u001F``)."""
+    characters without a short escape, which Jackson writes with upper-case hex (``\\u001F``),
+    and characters outside the BMP, which Jackson's UTF-8 generator writes as an escaped
+    surrogate pair (``\\uD83D\\uDE00``) where orjson writes 4 bytes of UTF-8."""
     out = orjson.dumps(tree)
     if 92 in out and b"\\u00" in out:  # 92 is the backslash; an int is looked up with memchr
         out = _HEX_ESCAPE.sub(_upper_hex, out)
+    if not out.isascii():
+        out = _FOUR_BYTE_UTF8.sub(_surrogate_pair, out)
     return out
 
 
