@@ -484,7 +484,8 @@ def test_status_stores_share_statuses_and_safe_writes_respect_generations(props,
     second.put_task(task, Status(State.FAILED, "w2:8083", "boom", 5), safe=True)
     wait_until(lambda: getattr(first.task(task), "state", None) is State.FAILED, 20, "newer status")
     assert first.task(task).trace == "boom"
-    assert set(first.tasks("src")) == {0, 1}
+    # Each store learns of writes, its own included, by reading them back.
+    wait_until(lambda: set(first.tasks("src")) == {0, 1}, 20, "both tasks read back")
 
     first.put_topic(TopicStatus("orders", "src", 0, 1700000000000))
     wait_until(lambda: second.topics("src"), 20, "the topic status")
