@@ -130,7 +130,10 @@ def _forward(req: falcon.Request, resp: falcon.Response, error: Exception) -> No
         error.leader_url if isinstance(error, NotLeaderError) else getattr(error, "owner_url", None)
     )
     if not target:
-        raise ConnectRestError(409, str(error))
+        # Kafka's words when no leader is known (likely mid-rebalance); else the herder's.
+        raise ConnectRestError(
+            409, forwarding.NO_LEADER_MESSAGE if isinstance(error, NotLeaderError) else str(error)
+        )
     query = {k: v for k, v in req.params.items() if k != "forward"}
     answer = forwarding.forward_request(
         target,

@@ -402,6 +402,8 @@ class AbstractHerder(Herder):
                 self._connector_attempts.pop(name)
 
     def _apply_target_states(self, snapshot: ClusterConfigState) -> None:
+        for name in [n for n in self._applied_targets if not snapshot.contains(n)]:
+            del self._applied_targets[name]  # deleted connectors
         for name in set(self.worker.connector_names()) | {
             t.connector for t in self.worker.running_tasks()
         }:
@@ -421,8 +423,7 @@ class AbstractHerder(Herder):
         if name in self.worker.connector_names():
             return
         if target is TargetState.STOPPED:
-            if self.worker.is_running(name):
-                self.worker.stop_connector_instance(name)
+            # _stop_unwanted already stopped its instance.
             self.status.on_connector_state(name, State.STOPPED)
             if snapshot.task_count(name):
                 self._publish_task_configs(name, [])

@@ -40,6 +40,8 @@ class FileConfigBackingStore(ConfigBackingStore):
         self._targets: dict[str, TargetState] = {}
         self._task_configs: dict[str, list[dict[str, str]]] = {}
         self._offset = -1
+        # Built on the first read after a change: REST reads far more often than it writes.
+        self._snapshot: ClusterConfigState | None = None
         self._lock = threading.Lock()
         if self.filename:
             self._load()
@@ -52,17 +54,22 @@ class FileConfigBackingStore(ConfigBackingStore):
 
     def snapshot(self) -> ClusterConfigState:
         with self._lock:
-            return ClusterConfigState(
-                offset=self._offset,
-                connector_configs={n: dict(c) for n, c in self._configs.items()},
-                target_states=dict(self._targets),
-                task_configs={
-                    TaskId(n, i): dict(c)
-                    for n, configs in self._task_configs.items()
-                    for i, c in enumerate(configs)
-                },
-                task_counts={n: len(c) for n, c in self._task_configs.items()},
-            )
+            if self._snapshot is None:
+                self._snapshot = self._build_snapshot()
+            return self._snapshot
+
+    def _build_snapshot(self) -> ClusterConfigState:
+        return ClusterConfigState(
+            offset=self._offset,
+            connector_configs={n: dict(c) for n, c in self._configs.items()},
+            target_states=dict(self._targets),
+            task_configs={
+                TaskId(n, i): dict(c)
+                for n, configs in self._task_configs.items()
+                for i, c in enumerate(configs)
+            },
+            task_counts={n: len(c) for n, c in self._task_configs.items()},
+        )
 
     # -- changes -------------------------------------------------------------------------------
     def put_connector_config(
@@ -109,6 +116,7 @@ class FileConfigBackingStore(ConfigBackingStore):
     # -- persistence ---------------------------------------------------------------------------
     def _changed(self) -> None:
         self._offset += 1
+        self._snapshot = None
         if not self.filename:
             return
         payload: dict[str, Any] = {

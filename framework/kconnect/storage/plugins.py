@@ -39,13 +39,20 @@ def _create(registry: PluginRegistry, props: Any, key: str, default: str, base: 
 
 
 def create_stores(
-    registry: PluginRegistry, worker_config: Any, distributed: bool
+    registry: PluginRegistry,
+    worker_config: Any,
+    distributed: bool,
+    offset_store: OffsetBackingStore | None = None,
+    config_store: ConfigBackingStore | None = None,
 ) -> tuple[OffsetBackingStore, ConfigBackingStore, StatusBackingStore]:
-    """(offset store, config store, status store), configured with the worker's properties."""
+    """(offset store, config store, status store), configured with the worker's properties;
+    a store given here is used as it is."""
     props = worker_config.originals()
     offsets, configs, statuses = _DEFAULTS[distributed]
     return (
-        _create(registry, props, "offset.storage.class", offsets, OffsetBackingStore),
-        _create(registry, props, "config.storage.class", configs, ConfigBackingStore),
+        offset_store
+        or _create(registry, props, "offset.storage.class", offsets, OffsetBackingStore),
+        config_store
+        or _create(registry, props, "config.storage.class", configs, ConfigBackingStore),
         _create(registry, props, "status.storage.class", statuses, StatusBackingStore),
     )

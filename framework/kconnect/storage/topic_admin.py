@@ -108,40 +108,41 @@ def _topic_settings(worker_props: Mapping[str, Any], prefix: str) -> dict[str, s
     return settings
 
 
-def config_topic(worker_props: Mapping[str, Any]) -> InternalTopic:
+def _internal_topic(
+    worker_props: Mapping[str, Any], kind: str, purpose: str, partitions: int | None
+) -> InternalTopic:
+    """The ``<kind>.storage.*`` topic; ``partitions`` None means ``<kind>.storage.partitions``."""
+    prefix = f"{kind}.storage."
     return InternalTopic(
-        name=_required(worker_props, "config.storage.topic"),
-        topic_key="config.storage.topic",
-        purpose="connector configurations",
-        partitions=1,  # one partition: the config log is totally ordered
-        replication_factor=_int_setting(worker_props, "config.storage.replication.factor", 3),
-        replication_factor_key="config.storage.replication.factor",
-        configs=_topic_settings(worker_props, "config.storage."),
+        name=_required(worker_props, prefix + "topic"),
+        topic_key=prefix + "topic",
+        purpose=purpose,
+        partitions=(
+            partitions
+            if partitions is not None
+            else _int_setting(worker_props, prefix + "partitions", _DEFAULT_PARTITIONS[kind])
+        ),
+        replication_factor=_int_setting(worker_props, prefix + "replication.factor", 3),
+        replication_factor_key=prefix + "replication.factor",
+        configs=_topic_settings(worker_props, prefix),
     )
+
+
+#: Kafka's defaults of offset.storage.partitions and status.storage.partitions
+_DEFAULT_PARTITIONS = {"offset": 25, "status": 5}
+
+
+def config_topic(worker_props: Mapping[str, Any]) -> InternalTopic:
+    # One partition: the config log is totally ordered.
+    return _internal_topic(worker_props, "config", "connector configurations", 1)
 
 
 def offset_topic(worker_props: Mapping[str, Any]) -> InternalTopic:
-    return InternalTopic(
-        name=_required(worker_props, "offset.storage.topic"),
-        topic_key="offset.storage.topic",
-        purpose="source connector offsets",
-        partitions=_int_setting(worker_props, "offset.storage.partitions", 25),
-        replication_factor=_int_setting(worker_props, "offset.storage.replication.factor", 3),
-        replication_factor_key="offset.storage.replication.factor",
-        configs=_topic_settings(worker_props, "offset.storage."),
-    )
+    return _internal_topic(worker_props, "offset", "source connector offsets", None)
 
 
 def status_topic(worker_props: Mapping[str, Any]) -> InternalTopic:
-    return InternalTopic(
-        name=_required(worker_props, "status.storage.topic"),
-        topic_key="status.storage.topic",
-        purpose="connector and task statuses",
-        partitions=_int_setting(worker_props, "status.storage.partitions", 5),
-        replication_factor=_int_setting(worker_props, "status.storage.replication.factor", 3),
-        replication_factor_key="status.storage.replication.factor",
-        configs=_topic_settings(worker_props, "status.storage."),
-    )
+    return _internal_topic(worker_props, "status", "connector and task statuses", None)
 
 
 def internal_client_props(worker_props: Mapping[str, Any]) -> dict[str, Any]:

@@ -410,7 +410,7 @@ class DistributedHerder(AbstractHerder):
         return {name for name in self._connectors if snapshot.contains(name)}
 
     def _assigned_tasks(self, snapshot: ClusterConfigState) -> set[TaskId]:
-        return {task for task in self._tasks if task in set(snapshot.tasks(task.connector))}
+        return {task for task in self._tasks if task.task < len(snapshot.tasks(task.connector))}
 
     def _config_changed(self) -> None:
         # Called on the config store's reader thread: only mark, the herder thread acts.
@@ -486,10 +486,7 @@ class DistributedHerder(AbstractHerder):
             raise RebalanceInProgressError()
         if leader_only and not self._is_leader:
             raise NotLeaderError(
-                "Cannot complete request because of a conflicting operation (e.g. worker rebalance)"
-                if not self._leader_url
-                else "Request cannot be completed because "
-                "this worker is not the leader of the cluster",
+                "Request cannot be completed because this worker is not the leader of the cluster",
                 self._leader_url,
             )
 

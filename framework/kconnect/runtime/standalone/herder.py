@@ -51,8 +51,8 @@ class StandaloneHerder(AbstractHerder):
         config_store: ConfigBackingStore | None = None,
     ):
         registry = registry or default_registry()
-        default_offsets, default_configs, status_store = create_stores(
-            registry, config, distributed=False
+        offset_store, config_store, status_store = create_stores(
+            registry, config, False, offset_store, config_store
         )
         self._executor = concurrent.futures.ThreadPoolExecutor(
             max_workers=1, thread_name_prefix="herder"
@@ -61,8 +61,8 @@ class StandaloneHerder(AbstractHerder):
             config,
             registry,
             config.worker_id,
-            offset_store or default_offsets,
-            config_store or default_configs,
+            offset_store,
+            config_store,
             status_store,
         )
         self.config_store.set_update_listener(self)
@@ -139,7 +139,6 @@ class StandaloneHerder(AbstractHerder):
         self.config_store.remove_connector_config(name)
         self.status_store.remove_connector(name)
         self._active_topics.pop(name, None)
-        self._applied_targets.pop(name, None)
         log.info("[%s] Connector deleted", name)
 
     def pause_connector(self, name: str) -> None:
