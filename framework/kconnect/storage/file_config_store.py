@@ -5,6 +5,11 @@ Apache Kafka's standalone mode keeps these in memory only, so connectors created
 through REST are forgotten on restart. kconnect keeps them in the file when it is set (JSON,
 replaced atomically on every change, task configs included); unset, it behaves as Kafka.
 Changes are reported to the update listener synchronously, on the writing thread.
+
+Because every write replaces the file atomically with a complete document (no connectors is
+``{"connectors": {}}``), kconnect never leaves an empty file. An empty one was emptied outside
+the worker, and the connectors it held are lost: the worker refuses to start from it rather
+than start with none, as it refuses a truncated or foreign file. A missing file is a new worker.
 """
 
 from __future__ import annotations
@@ -138,8 +143,19 @@ class FileConfigBackingStore(ConfigBackingStore):
                 raw = f.read()
         except FileNotFoundError:
             return
+        except OSError as error:
+            raise ConnectException(
+                f"Could not read config storage file {self.filename}: {error}"
+            ) from error
+        if not raw.strip():
+            raise ConnectException(
+                f"Config storage file {self.filename} is empty ({len(raw)} bytes). kconnect never "
+                "writes an empty config file, so it was emptied outside the worker (touch, "
+                "another tool, a full disk) and the connectors it held are lost. Restore the "
+                "file from a backup, or delete it to start afresh with no connectors."
+            )
         try:
-            data = orjson.loads(raw) if raw.strip() else {"connectors": {}}
+            data = orjson.loads(raw)
             for name, entry in data.get("connectors", {}).items():
                 self._configs[name] = {str(k): str(v) for k, v in entry["config"].items()}
                 self._targets[name] = TargetState(entry.get("target_state", "STARTED"))

@@ -4,6 +4,13 @@ The file is JSON: ``{"<key>": "<value>", ...}`` with the serialized keys and val
 Every write goes to a temporary file in the same directory, is fsynced, and replaces the old
 file with an atomic rename, so a crash mid-write leaves either the old or the new offsets,
 never a torn file.
+
+So kconnect never leaves an empty file behind (no offsets are written as ``{}``): a file of
+zero bytes was emptied by something else (``touch``, another tool, a full disk) and the offsets
+it held are gone. Reading it as "no offsets" would make every source re-read its input from
+the start, so the worker refuses it, as it refuses a truncated or foreign file. Apache Kafka
+reads an empty file as "no offsets" because its own non-atomic save can leave one; ours cannot.
+Only a missing file means a new worker.
 """
 
 from __future__ import annotations
@@ -46,7 +53,8 @@ class FileOffsetBackingStore(MemoryOffsetBackingStore):
 
 
 def read_offsets_file(filename: str) -> dict[bytes, bytes]:
-    """The offsets stored in ``filename``; an empty map when it does not exist yet."""
+    """The offsets stored in ``filename``; an empty map when it does not exist yet.
+    Raises ConnectException naming the file when it is empty or not a kconnect offsets file."""
     try:
         with open(filename, "rb") as f:
             raw = f.read()
@@ -55,7 +63,13 @@ def read_offsets_file(filename: str) -> dict[bytes, bytes]:
     except OSError as error:
         raise ConnectException(f"Could not read offsets file {filename}: {error}") from error
     if not raw.strip():
-        return {}
+        raise ConnectException(
+            f"Offsets file {filename} is empty ({len(raw)} bytes). kconnect never writes an empty "
+            "offsets file, so it was emptied outside the worker (touch, another tool, a full "
+            "disk) and the source offsets it held are lost; starting from it would make every "
+            "source connector re-read its input from the beginning. Restore the file from a "
+            "backup, or delete it to start afresh (sources then re-read everything)."
+        )
     try:
         data = orjson.loads(raw)
         if not isinstance(data, dict):

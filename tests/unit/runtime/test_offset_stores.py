@@ -76,3 +76,25 @@ def test_a_corrupt_offsets_file_is_a_clear_error(tmp_path):
     store = FileOffsetBackingStore(str(path))
     with pytest.raises(ConnectException, match="is not a kconnect offsets file"):
         store.start()
+
+
+@pytest.mark.parametrize("content", [b"", b"\n  \n"])
+def test_an_empty_offsets_file_is_refused_naming_the_file(tmp_path, content):
+    path = tmp_path / "offsets"
+    path.write_bytes(content)
+    store = FileOffsetBackingStore(str(path))
+    with pytest.raises(ConnectException, match=f"Offsets file {path} is empty") as error:
+        store.start()
+    assert "delete it to start afresh" in str(error.value)
+
+
+def test_a_missing_offsets_file_is_a_new_store_and_no_offsets_are_written_as_a_document(tmp_path):
+    path = tmp_path / "offsets"
+    store = FileOffsetBackingStore(str(path))
+    store.start()
+    assert ConnectorOffsetReader("c", store).offset({"p": 1}) is None
+    store.set({b'["c",{"p":1}]': None})  # the only offset removed: the file holds "{}"
+    assert path.read_bytes().strip() == b"{}"
+    again = FileOffsetBackingStore(str(path))
+    again.start()
+    assert ConnectorOffsetReader("c", again).offset({"p": 1}) is None
