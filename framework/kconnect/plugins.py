@@ -11,24 +11,32 @@ Every kind of plugin is an entry-point group. A plugin is found by any of its na
   curl examples work unchanged (``org.apache.kafka.connect.file.FileStreamSourceConnector``).
 
 A plugin that fails to import is logged and listed as broken; it never stops the worker.
-A Python path that is not registered is imported directly, as Java loads any class on the
-classpath.
+
+Names arrive from REST requests and from the config topic, and importing a module runs its code:
+a caller who can write a ``.py`` file somewhere on ``sys.path`` (a FileStreamSink can) must not be
+able to run it by naming it. So a Python path that is not a registered plugin is imported only
+when its module lies under one of the prefixes the operator listed in the worker setting
+``plugin.import.allowed.prefixes`` (empty by default: nothing outside the entry points is
+imported). The check runs on the name before any import machinery does, because importing
+``a.b.c`` (or even ``importlib.util.find_spec``) already runs ``a/__init__.py`` and ``a/b``.
 """
 
 from __future__ import annotations
 
+import copy
 import difflib
 import importlib
 import logging
 import sys
 import threading
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 import pluggy
 from stevedore import ExtensionManager
 
-from kconnect.api.errors import ConnectException
+from kconnect.api.errors import ConfigException, ConnectException
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +58,9 @@ _ALIAS_SUFFIXES: dict[str, str] = {
     "header_converter": "Converter",
     "config_provider": "ConfigProvider",
 }
+
+#: the worker setting listing module prefixes whose unregistered classes may be imported by path
+ALLOWED_IMPORT_PREFIXES_CONFIG = "plugin.import.allowed.prefixes"
 
 HOOK_NAMESPACE = "kconnect"
 hookspec = pluggy.HookspecMarker(HOOK_NAMESPACE)
@@ -113,8 +124,17 @@ class PluginRegistry:
         self._by_kind: dict[str, list[PluginDescriptor]] = {}
         self._index: dict[str, dict[str, PluginDescriptor]] = {}
         self.broken: list[BrokenPlugin] = []
+        #: module prefixes whose classes may be imported by Python path (none by default)
+        self.allowed_import_prefixes: tuple[str, ...] = ()
         for kind, group in self._groups.items():
             self._load_group(kind, group)
+
+    def with_allowed_imports(self, prefixes: Iterable[str]) -> PluginRegistry:
+        """This registry (sharing what was discovered) allowing imports under ``prefixes``;
+        raises ConfigException for a prefix that is not a dotted module name."""
+        view = copy.copy(self)
+        view.allowed_import_prefixes = parse_allowed_prefixes(prefixes)
+        return view
 
     def _load_group(self, kind: str, group: str) -> None:
         def on_failure(_manager: Any, entry_point: Any, error: BaseException) -> None:
@@ -167,10 +187,21 @@ class PluginRegistry:
         found = self._index.get(kind, {}).get(name)
         if found is not None:
             return found
-        imported = import_python_path(name)
+        imported = self.import_class(name)
         if imported is not None and _is_plugin_of_kind(imported, kind):
             return PluginDescriptor(kind, name, imported, {name})
         raise PluginNotFoundError(self._not_found_message(kind, name))
+
+    def import_class(self, path: str) -> type | None:
+        """The class a Python path names, imported only when the operator allowed its module;
+        None when it is not allowed or not a class."""
+        return import_python_path(path, self.allowed_import_prefixes)
+
+    def import_refused(self, path: str) -> bool:
+        """Whether ``path`` looks like a Python path that was not imported because no allowed
+        prefix covers it."""
+        module = _module_of(path)
+        return module is not None and not module_allowed(module, self.allowed_import_prefixes)
 
     def find(self, kind: str, name: str) -> type:
         """The plugin class of ``kind`` called ``name``."""
@@ -187,6 +218,12 @@ class PluginRegistry:
         broken = [b for b in self.broken if b.kind == kind and name in (b.entry_point, b.target)]
         if broken:
             message += f"; the plugin is installed but failed to load: {broken[0].error}"
+        if self.import_refused(name):
+            message += (
+                ". Python paths of classes that are not registered plugins (entry points) are not "
+                f"imported; an operator can allow a module with the worker setting "
+                f"{ALLOWED_IMPORT_PREFIXES_CONFIG}"
+            )
         if close:
             message += ". Did you mean: " + ", ".join(close) + "?"
         available = sorted({d.entry_point for d in self._by_kind.get(kind, ())})
@@ -234,36 +271,90 @@ def _is_plugin_of_kind(cls: type, kind: str) -> bool:
     return base is None or issubclass(cls, base)
 
 
-def import_python_path(path: str) -> type | None:
-    """Import ``pkg.module.Class`` or ``pkg.module:Class.Nested``; None when it is not one.
+def parse_allowed_prefixes(prefixes: Iterable[str] | str | None) -> tuple[str, ...]:
+    """``plugin.import.allowed.prefixes`` as a tuple of module names (``a.b.`` and ``a.b.*``
+    mean ``a.b``); ConfigException for an entry that is not a dotted module name."""
+    if prefixes is None:
+        return ()
+    items = prefixes.split(",") if isinstance(prefixes, str) else list(prefixes)
+    out = []
+    for item in items:
+        prefix = str(item).strip().removesuffix("*").removesuffix(".")
+        if not prefix:
+            continue
+        if not all(part.isidentifier() for part in prefix.split(".")):
+            raise ConfigException(
+                f"Invalid value {item} for configuration {ALLOWED_IMPORT_PREFIXES_CONFIG}: "
+                "expected a comma-separated list of module names such as mycompany.connectors",
+                name=ALLOWED_IMPORT_PREFIXES_CONFIG,
+            )
+        out.append(prefix)
+    return tuple(out)
 
-    Names come from configs and REST requests, and importing runs module code, so the
-    standard library (where importing some modules has side effects) is never searched:
-    plugins live in installed distributions."""
-    top_level = path.split(":", 1)[0].split(".", 1)[0]
-    if not top_level.isidentifier() or top_level in sys.stdlib_module_names:
-        return None
+
+def module_allowed(module: str, prefixes: Iterable[str]) -> bool:
+    """Whether ``module`` is one of ``prefixes`` or inside one (``a.b`` covers ``a.b.c``, not
+    ``a.bc``), and not part of the standard library."""
+    if module.split(".", 1)[0] in sys.stdlib_module_names:
+        return False
+    return any(module == p or module.startswith(p + ".") for p in prefixes)
+
+
+def _module_of(path: str) -> str | None:
+    """The module a Python path names (``a.b`` of ``a.b.C`` or ``a.b:C``); None when ``path``
+    is not one."""
     if ":" in path:
-        module_name, _, attr_path = path.partition(":")
+        module = path.partition(":")[0]
     elif "." in path and "$" not in path:
-        module_name, _, attr_path = path.rpartition(".")
+        module = path.rpartition(".")[0]
     else:
         return None
+    return module if all(part.isidentifier() for part in module.split(".")) else None
+
+
+def _import_attribute(module_name: str, attr_path: str, prefixes: Iterable[str]) -> Any:
+    # The gate: nothing below runs for a module no allowed prefix covers.
+    if not module_allowed(module_name, prefixes):
+        raise ImportError(f"{module_name} is not an allowed module")
+    obj: Any = importlib.import_module(module_name)
+    for attr in attr_path.split("."):
+        obj = getattr(obj, attr)
+    return obj
+
+
+def import_python_path(path: str, allowed_prefixes: Iterable[str] = ()) -> type | None:
+    """Import ``pkg.module.Class`` or ``pkg.module:Class.Nested`` when its module is under one
+    of ``allowed_prefixes``; None when it is not allowed, not found or not a class.
+
+    Names come from configs and REST requests, and importing runs module code, so a module is
+    checked against the allowed prefixes before anything imports it, and the standard library
+    (where importing some modules has side effects) is never searched."""
+    prefixes = tuple(allowed_prefixes)
+    module_name = _module_of(path)
+    if module_name is None or not prefixes:
+        return None
+    attr_path = path.partition(":")[2] if ":" in path else path.rpartition(".")[2]
     try:
-        obj: Any = importlib.import_module(module_name)
-        for attr in attr_path.split("."):
-            obj = getattr(obj, attr)
+        obj = _import_attribute(module_name, attr_path, prefixes)
     except (ImportError, AttributeError, ValueError):
         # Nested classes: module.Outer.Inner -> try a shorter module path once.
-        if ":" not in path and module_name.count(".") >= 1:
-            outer_module, _, outer = module_name.rpartition(".")
-            try:
-                obj = getattr(getattr(importlib.import_module(outer_module), outer), attr_path)
-            except (ImportError, AttributeError, ValueError):
-                return None
-        else:
+        if ":" in path or "." not in module_name:
+            return None
+        outer_module, _, outer = module_name.rpartition(".")
+        try:
+            obj = _import_attribute(outer_module, f"{outer}.{attr_path}", prefixes)
+        except (ImportError, AttributeError, ValueError):
             return None
     return obj if isinstance(obj, type) else None
+
+
+def worker_registry(worker_config: Any, registry: PluginRegistry | None = None) -> PluginRegistry:
+    """The registry a worker uses: ``registry`` (else the process-wide one) also allowing the
+    imports its ``plugin.import.allowed.prefixes`` setting allows."""
+    base = registry or default_registry()
+    settings = worker_config.originals() if hasattr(worker_config, "originals") else worker_config
+    value = (settings or {}).get(ALLOWED_IMPORT_PREFIXES_CONFIG)
+    return base.with_allowed_imports(base.allowed_import_prefixes + parse_allowed_prefixes(value))
 
 
 _registry: PluginRegistry | None = None
@@ -271,12 +362,15 @@ _registry_lock = threading.Lock()
 
 
 def registry() -> PluginRegistry:
-    """The process-wide registry, loaded on first use."""
+    """The process-wide registry, loaded on first use (importing nothing by Python path)."""
     global _registry
     with _registry_lock:
         if _registry is None:
             _registry = PluginRegistry()
         return _registry
+
+
+default_registry = registry
 
 
 # ---------------------------------------------------------------------------------------------

@@ -37,6 +37,8 @@ def herder(tmp_path: Path, bootstrap_servers: str) -> Iterator[StandaloneHerder]
             "value.converter": "org.apache.kafka.connect.json.JsonConverter",
             "value.converter.schemas.enable": "false",
             "offset.flush.interval.ms": "500",
+            # RejectingSinkConnector is named by Python path: this module must be allowed.
+            "plugin.import.allowed.prefixes": __name__,
         },
     )
     with running_herder(props) as running:

@@ -87,7 +87,11 @@ class CollectingSinkConnector(SinkConnector):
 
 @pytest.fixture
 def herder(tmp_path: Path, bootstrap_servers: str) -> Iterator[StandaloneHerder]:
-    with running_herder(herder_worker_props(bootstrap_servers, tmp_path)) as running:
+    # The test's connectors are named by Python path: this module must be allowed.
+    props = herder_worker_props(
+        bootstrap_servers, tmp_path, {"plugin.import.allowed.prefixes": __name__}
+    )
+    with running_herder(props) as running:
         yield running
 
 

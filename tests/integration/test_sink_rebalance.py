@@ -137,6 +137,8 @@ def herder(tmp_path: Path, bootstrap_servers: str, strategy: str) -> Iterator[St
             # came from which.
             "offset.flush.interval.ms": "600000",
             "consumer.partition.assignment.strategy": strategy,
+            # RefusingSinkConnector is named by Python path: this module must be allowed.
+            "plugin.import.allowed.prefixes": __name__,
         },
     )
     with running_herder(props) as running:

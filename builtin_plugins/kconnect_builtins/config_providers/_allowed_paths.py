@@ -1,4 +1,9 @@
-"""``allowed.paths`` of the file and directory providers (Kafka's AllowedPaths, KIP-993)."""
+"""``allowed.paths`` of the file and directory providers (Kafka's AllowedPaths, KIP-993).
+
+Both the allowed folders and every requested path are resolved (symlinks followed, ``..``
+removed) before they are compared: a symlink inside an allowed folder that points outside it
+leads outside, and is refused. The provider then opens the resolved path it was given back.
+"""
 
 from __future__ import annotations
 
@@ -37,19 +42,24 @@ class AllowedPaths:
                 raise ConfigException(f"Path {item} is not absolute")
             if not os.path.exists(item):
                 raise ConfigException(f"Path {item} does not exist")
-            paths.append(os.path.normpath(item))
+            paths.append(os.path.realpath(item))
         self.paths = paths
 
     def parse_untrusted_path(self, path: str) -> str | None:
-        """``path`` normalised, or None (with a warning) when it lies outside the allowed ones."""
-        normalised = os.path.normpath(path)
+        """``path`` normalised (resolved when paths are restricted), or None (with a warning)
+        when it lies outside the allowed ones."""
         if self.paths is None:
-            return normalised
-        for allowed in self.paths:
-            if normalised == allowed or normalised.startswith(allowed.rstrip(os.sep) + os.sep):
-                return normalised
+            return os.path.normpath(path)
+        # A relative path would be resolved against the worker's working directory.
+        resolved = os.path.realpath(path) if os.path.isabs(path) else None
+        if resolved is not None and any(_inside(resolved, allowed) for allowed in self.paths):
+            return resolved
         log.warning("The path %s is not allowed to be accessed", path)
         return None
+
+
+def _inside(path: str, folder: str) -> bool:
+    return path == folder or path.startswith(folder.rstrip(os.sep) + os.sep)
 
 
 class PathConfigProvider(ConfigProvider):

@@ -38,8 +38,9 @@ class DirectoryConfigProvider(PathConfigProvider):
         for name in names:
             if wanted is not None and name not in wanted:
                 continue
-            full = os.path.join(directory, name)
-            if not os.path.isfile(full):
+            # A file may be a symlink leading out of the allowed folders: checked on its own.
+            full = self._allowed.parse_untrusted_path(os.path.join(directory, name))
+            if full is None or not os.path.isfile(full):
                 continue
             try:
                 with open(full, encoding="utf-8") as f:

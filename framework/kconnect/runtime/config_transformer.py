@@ -13,6 +13,10 @@ and connector configs refer to them: ``${file:/etc/secrets.properties:db.passwor
 a connector or task starts, into a copy handed to the plugin: the config store, the status,
 the REST API and the logs keep the ``${...}`` form. A variable whose provider is not configured,
 or whose key the provider does not have, stays as written (as in Kafka).
+
+Every value a provider resolved, and every value of a password-type key, is handed to the
+worker's :class:`~kconnect.runtime.secret_masking.SecretMasker`, so that an error that repeats
+one (a broker naming an invalid topic) shows ``[hidden]`` in the log and the status trace.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ from typing import Any
 from kconnect.api.config_provider import ConfigData, ConfigProvider
 from kconnect.api.errors import ConfigException
 from kconnect.plugins import PluginRegistry
+from kconnect.runtime.secret_masking import SecretMasker, password_values, secret_masker
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +46,8 @@ class TransformResult:
 
     data: dict[str, str]
     ttls: dict[str, int] = field(default_factory=dict)
+    #: the values providers returned that were put into ``data``
+    resolved_values: set[str] = field(default_factory=set)
 
 
 def has_variables(value: Any) -> bool:
@@ -74,9 +81,10 @@ class ConfigTransformer:
                 if data.ttl is not None and data.ttl >= 0:
                     ttls[path] = min(ttls.get(path, data.ttl), data.ttl)
         resolved = {}
+        used: set[str] = set()
         for name, value in configs.items():
-            resolved[name] = _replace(value, lookups) if has_variables(value) else value
-        return TransformResult(resolved, ttls)
+            resolved[name] = _replace(value, lookups, used) if has_variables(value) else value
+        return TransformResult(resolved, ttls, used)
 
     def close(self) -> None:
         for name, provider in self.providers.items():
@@ -91,13 +99,18 @@ def _variables(value: str) -> Iterable[tuple[str, str, str]]:
         yield match.group(1), match.group(3) or "", match.group(4)
 
 
-def _replace(value: str, lookups: Mapping[tuple[str, str], Mapping[str, str]]) -> str:
+def _replace(
+    value: str, lookups: Mapping[tuple[str, str], Mapping[str, str]], used: set[str]
+) -> str:
     def one(match: re.Match[str]) -> str:
         data = lookups.get((match.group(1), match.group(3) or ""))
         if data is None:
             return match.group(0)
         replacement = data.get(match.group(4))
-        return match.group(0) if replacement is None else replacement
+        if replacement is None:
+            return match.group(0)
+        used.add(replacement)
+        return replacement
 
     return VARIABLE.sub(one, value)
 
@@ -137,24 +150,35 @@ class WorkerConfigTransformer:
     """The worker's transformer: resolves connector and task configs when they start, and turns
     task configs back into their ``${...}`` form before they are stored."""
 
-    def __init__(self, providers: Mapping[str, ConfigProvider]):
+    def __init__(self, providers: Mapping[str, ConfigProvider], masker: SecretMasker | None = None):
         self.transformer = ConfigTransformer(providers)
+        self.masker = masker or secret_masker()
 
     @classmethod
     def from_worker_config(
-        cls, worker_props: Mapping[str, Any], registry: PluginRegistry
+        cls,
+        worker_props: Mapping[str, Any],
+        registry: PluginRegistry,
+        masker: SecretMasker | None = None,
     ) -> WorkerConfigTransformer:
-        return cls(providers_from_worker_config(worker_props, registry))
+        transformer = cls(providers_from_worker_config(worker_props, registry), masker)
+        transformer.masker.add(password_values(worker_props))
+        return transformer
 
     @property
     def enabled(self) -> bool:
         return bool(self.transformer.providers)
 
     def transform(self, configs: Mapping[str, Any]) -> dict[str, Any]:
-        """A resolved copy of ``configs`` (``configs`` itself as a dict when it has no variables)."""
+        """A resolved copy of ``configs`` (``configs`` itself as a dict when it has no variables).
+        The secrets in it (resolved values, password-type values) are masked from now on."""
         if not self.enabled or not any(has_variables(v) for v in configs.values()):
+            self.masker.add(password_values(configs))
             return dict(configs)
-        return self.transformer.transform(configs).data
+        result = self.transformer.transform(configs)
+        self.masker.add(result.resolved_values)
+        self.masker.add(password_values(result.data))
+        return result.data
 
     def reverse_transform(
         self,

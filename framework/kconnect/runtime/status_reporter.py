@@ -2,6 +2,10 @@
 worker's id and the current group generation, writes it to the status store, and tells the
 ``kconnect.hooks`` status listeners and the herder's own task listeners (automatic restarts).
 
+Traces pass through the worker's secret masker first (see ``runtime.secret_masking``): a trace is
+shown by REST, kept in the status topic and handed to listeners, so it must not carry a secret
+an error message happened to repeat.
+
 In a cluster, a worker writes its statuses *safely* (see StatusBackingStore): once it lost a task
 in a rebalance, its late reports cannot hide the status written by the worker that took over.
 """
@@ -13,6 +17,7 @@ from collections.abc import Callable
 from typing import Any
 
 from kconnect.plugins import hooks
+from kconnect.runtime.secret_masking import secret_masker
 from kconnect.runtime.states import State, Status, TaskId
 from kconnect.runtime.worker.worker import ConnectorStatusListener
 from kconnect.storage.status_backing_store import StatusBackingStore
@@ -38,6 +43,7 @@ class StatusReporter(ConnectorStatusListener):
     def on_connector_state(self, connector: str, state: State, trace: str | None = None) -> None:
         if not self.exists(connector):
             return
+        trace = secret_masker().mask_optional(trace)
         status = Status(state, self.worker_id, trace, self.generation)
         self.store.put_connector(connector, status, safe=self.safe_writes)
         self._notify(
@@ -49,6 +55,7 @@ class StatusReporter(ConnectorStatusListener):
     def on_task_state(self, task_id: TaskId, state: State, trace: str | None = None) -> None:
         if not self.exists(task_id.connector):
             return
+        trace = secret_masker().mask_optional(trace)
         current = self.store.task(task_id)
         # A task that failed stays FAILED while its thread shuts down.
         if (

@@ -24,7 +24,10 @@ PLUGINS = "tests.integration.rest.blocking_plugins"
 
 @pytest.fixture
 def short_timeout_worker(worker_factory):
-    return worker_factory({"rest.request.timeout.ms": "2000"})
+    # The test plugins are named by Python path, which the worker imports only when allowed.
+    return worker_factory(
+        {"rest.request.timeout.ms": "2000", "plugin.import.allowed.prefixes": PLUGINS}
+    )
 
 
 def test_blocking_start_fails_request_with_500_and_api_keeps_serving(
@@ -70,7 +73,8 @@ def test_blocking_validate_times_out_with_500(short_timeout_worker):
     assert worker.get("/").status_code == 200
 
 
-def test_raising_task_configs_marks_connector_failed(worker, unique_topic):
+def test_raising_task_configs_marks_connector_failed(worker_factory, unique_topic):
+    worker = worker_factory({"plugin.import.allowed.prefixes": PLUGINS})
     result = worker.request(
         "POST",
         "/connectors",

@@ -11,7 +11,12 @@ from typing import Any
 import falcon
 from kconnect.api.config import ConfigDef
 from kconnect.api.connector import Connector, connector_type
-from kconnect.plugins import PluginDescriptor, PluginNotFoundError, PluginRegistry
+from kconnect.plugins import (
+    ALLOWED_IMPORT_PREFIXES_CONFIG,
+    PluginDescriptor,
+    PluginNotFoundError,
+    PluginRegistry,
+)
 from kconnect.rest.errors import ConnectRestError, bad_request
 from kconnect.rest.http import HerderRef, query_flag, read_json, string_map
 from kconnect.runtime.config_validation import _definition_json
@@ -79,7 +84,13 @@ class ConnectorPluginConfigResource:
                 return kind, self.registry.find(kind, name)
             except PluginNotFoundError:
                 continue
-        raise ConnectRestError(404, f"Unknown plugin {name}.")
+        message = f"Unknown plugin {name}."
+        if self.registry.import_refused(name):
+            message += (
+                " Python paths of classes that are not registered plugins are not imported; an "
+                f"operator can allow a module with the worker setting {ALLOWED_IMPORT_PREFIXES_CONFIG}."
+            )
+        raise ConnectRestError(404, message)
 
     def on_get(self, req: falcon.Request, resp: falcon.Response, plugin: str) -> None:
         kind, plugin_class = self._find(plugin)

@@ -26,6 +26,7 @@ from kconnect.api.errors import ConnectException
 from kconnect.api.records import SinkRecord
 from kconnect.api.task import ErrantRecordReporter, SinkTask
 from kconnect.runtime.errors.error_handler import ErrorContext, ErrorHandler, Stage
+from kconnect.runtime.secret_masking import secret_masker
 
 log = logging.getLogger(__name__)
 
@@ -222,8 +223,10 @@ class DeadLetterQueueReporter:
         add(HEADER_EXCEPTION, exception_class_name(error))
         # Java's getMessage() of an exception without one is null, and Kafka then writes the
         # header with a null value; a string header with the empty text is the Python analogue.
-        add(HEADER_EXCEPTION_MESSAGE, str(error))
-        add(HEADER_EXCEPTION_STACKTRACE, stacktrace(error))
+        # Whoever reads the DLQ topic must not learn a secret an error message repeated.
+        masker = secret_masker()
+        add(HEADER_EXCEPTION_MESSAGE, masker.mask(str(error)))
+        add(HEADER_EXCEPTION_STACKTRACE, masker.mask(stacktrace(error)))
 
     def flush(self, timeout_s: float) -> None:
         remaining = self.producer.flush(timeout_s)
