@@ -56,25 +56,67 @@ class ResponseHeadersMiddleware:
 
 
 class CorsMiddleware:
-    """Cross-origin headers, as Jetty's CrossOriginFilter sets them in Kafka Connect."""
+    """Cross-origin headers, as Jetty's CrossOriginFilter sets them in Kafka Connect.
+
+    Runs first, before authentication: a preflight (``OPTIONS`` with
+    ``Access-Control-Request-Method``) from an allowed origin is answered here, 200 with no body
+    (browsers never send credentials on a preflight); its ``Access-Control-Allow-*`` headers are
+    given only when the requested method and headers are allowed. Any other request from an
+    allowed origin gets ``Access-Control-Allow-Origin`` (the origin itself) and
+    ``Access-Control-Allow-Credentials: true``, errors included. Origins may hold ``*`` wildcards
+    (``https://*.example.com``); ``*`` alone allows any origin.
+    """
 
     def __init__(self, allow_origin: str, allow_methods: str):
         self.origins = [o.strip() for o in allow_origin.split(",") if o.strip()]
-        self.methods = allow_methods.strip() or _DEFAULT_CORS_METHODS
+        self.any_origin = "*" in self.origins
+        self.patterns = [
+            re.compile(".*".join(re.escape(part) for part in o.split("*")))
+            for o in self.origins
+            if "*" in o and o != "*"
+        ]
+        methods = allow_methods.strip() or _DEFAULT_CORS_METHODS
+        self.methods = [m.strip() for m in methods.split(",") if m.strip()]
+        self.headers = [h.strip() for h in _CORS_ALLOWED_HEADERS.split(",")]
 
     def _allowed(self, origin: str) -> bool:
-        return "*" in self.origins or origin in self.origins
+        # A browser may list several origins (after redirects); each must be allowed.
+        return all(self._allowed_one(o) for o in origin.split())
 
-    def process_response(
-        self, req: falcon.Request, resp: falcon.Response, resource: Any, req_succeeded: bool
-    ) -> None:
+    def _allowed_one(self, origin: str) -> bool:
+        return (
+            self.any_origin
+            or origin in self.origins
+            or any(p.fullmatch(origin) for p in self.patterns)
+        )
+
+    def process_request(self, req: falcon.Request, resp: falcon.Response) -> None:
         origin = req.get_header("Origin")
         if not origin or not self._allowed(origin):
+            return
+        requested_method = req.get_header("Access-Control-Request-Method")
+        if req.method == "OPTIONS" and requested_method is not None:
+            self._preflight(req, resp, origin, requested_method.strip())
+            resp.status = falcon.HTTP_200
+            resp.complete = True  # answered here: no responder, no authentication
             return
         resp.set_header("Access-Control-Allow-Origin", origin)
         resp.set_header("Access-Control-Allow-Credentials", "true")
         resp.append_header("Vary", "Origin")
-        if req.method == "OPTIONS" and req.get_header("Access-Control-Request-Method"):
-            resp.set_header("Access-Control-Allow-Methods", self.methods)
-            resp.set_header("Access-Control-Allow-Headers", _CORS_ALLOWED_HEADERS)
-            resp.set_header("Access-Control-Max-Age", "1800")
+
+    def _preflight(
+        self, req: falcon.Request, resp: falcon.Response, origin: str, method: str
+    ) -> None:
+        if method not in self.methods:
+            return
+        raw = req.get_header("Access-Control-Request-Headers") or ""
+        requested = [h.strip() for h in raw.split(",") if h.strip()]
+        allowed = {h.lower() for h in self.headers}
+        if any(h.lower() not in allowed for h in requested):
+            return
+        resp.set_header("Access-Control-Allow-Origin", origin)
+        resp.set_header("Access-Control-Allow-Credentials", "true")
+        resp.set_header("Access-Control-Max-Age", "1800")
+        resp.set_header("Access-Control-Allow-Methods", ",".join(self.methods))
+        resp.set_header("Access-Control-Allow-Headers", ",".join(self.headers))
+        resp.append_header("Vary", "Origin")
