@@ -96,18 +96,31 @@ class FileStreamSourceConnector(SourceConnector):
     def alter_offsets(
         self, connector_config: Mapping[str, str], offsets: Mapping[Any, Any]
     ) -> bool:
-        """Accept only ``{"filename": …}`` partitions with a non-negative integer position."""
+        """Accept only ``{"filename": …}`` partitions with a ``position`` that is a byte offset
+        in the file: a whole number from 0 to Java's largest long (Kafka's checks and words)."""
         for partition, offset in offsets.items():
             partition_dict = dict(partition) if not isinstance(partition, dict) else partition
             if FILENAME_FIELD not in partition_dict:
-                raise ConnectException(f"Partitions must contain the key '{FILENAME_FIELD}'")
+                raise ConnectException(
+                    f"Partition objects should contain the key '{FILENAME_FIELD}'"
+                )
             if offset is None:
-                continue
-            position = offset.get(POSITION_FIELD) if isinstance(offset, Mapping) else None
-            if not isinstance(position, int) or isinstance(position, bool) or position < 0:
+                continue  # a reset
+            if not isinstance(offset, Mapping) or POSITION_FIELD not in offset:
+                raise ConnectException(
+                    f"Offset objects should either be null or contain the key '{POSITION_FIELD}'"
+                )
+            position = offset[POSITION_FIELD]
+            # JSON 1e30 and 5.0 are floats, "5" a string: none is a Long, as in Kafka.
+            if not isinstance(position, int) or isinstance(position, bool) or position >= 2**63:
                 raise ConnectException(
                     f"The value for the '{POSITION_FIELD}' key in the offset is expected to be a "
-                    f"non-negative integer, but was {position!r}"
+                    f"Long value, but was {position!r}"
+                )
+            if position < 0:
+                raise ConnectException(
+                    f"The value for the '{POSITION_FIELD}' key in the offset should be a "
+                    f"non-negative value, but was {position}"
                 )
         return True
 

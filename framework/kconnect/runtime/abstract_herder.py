@@ -24,13 +24,20 @@ import logging
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
-from kconnect.api.errors import ConfigException, NotFoundException
+from kconnect.api.errors import ConfigException, ConnectException, NotFoundException
 from kconnect.plugins import PluginNotFoundError, PluginRegistry
 from kconnect.runtime.auto_restart import AutoRestarter
 from kconnect.runtime.config_transformer import hide_resolved_values
 from kconnect.runtime.config_validation import invalid_config_message, validate_connector_config
+from kconnect.runtime.connector_config import (
+    NAME,
+    TASKS_MAX,
+    TASKS_MAX_LIMIT,
+    tasks_max_limit_message,
+)
+from kconnect.runtime.connector_names import invalid_name_message, name_problem, render_name
 from kconnect.runtime.connector_offsets import ConnectorOffsets, OffsetRequestError
-from kconnect.runtime.herder import BadRequestError, Herder, RequestTimeoutError
+from kconnect.runtime.herder import BadRequestError, ConflictError, Herder, RequestTimeoutError
 from kconnect.runtime.states import State, Status, TargetState, TaskId
 from kconnect.runtime.status_reporter import StatusReporter
 from kconnect.runtime.worker.active_topics import active_topics_of, reset_active_topics_of
@@ -78,6 +85,7 @@ class AbstractHerder(Herder):
             reconfiguration_requested=self.request_task_reconfiguration,
         )
         self.request_timeout_s = float(config.get("rest.request.timeout.ms")) / 1000
+        self.tasks_max_limit = int(config.get(TASKS_MAX_LIMIT))
         self.offsets = ConnectorOffsets(self.worker)
         # Opt-in automatic restarts of FAILED tasks, run on the herder thread.
         self.auto_restart = AutoRestarter(
@@ -94,6 +102,7 @@ class AbstractHerder(Herder):
         self._applied_targets: dict[str, TargetState] = {}
         # Kafka keeps active topics in the status topic until reset or deletion; here, in memory.
         self._active_topics: dict[str, set[str]] = {}
+        self._invalid_names_reported: set[str] = set()
 
     # -- the herder thread -------------------------------------------------------------------
     @abc.abstractmethod
@@ -144,6 +153,12 @@ class AbstractHerder(Herder):
             raise NotFoundException(f"Connector {name} not found")
         return config
 
+    def _task_exists(self, snapshot: ClusterConfigState, name: str, task: int) -> bool:
+        """Whether ``task`` is one of the connector's current (committed) tasks; negative ids
+        and ids of tasks a reconfiguration removed are not."""
+        self._require(name, snapshot)
+        return 0 <= task < len(snapshot.tasks(name))
+
     def connector_config(self, name: str) -> dict[str, str]:
         return self._require(name)
 
@@ -186,8 +201,10 @@ class AbstractHerder(Herder):
         }
 
     def task_status(self, name: str, task: int) -> dict[str, Any]:
-        self._require(name)
-        status = self.status_store.task(TaskId(name, task))
+        # The status of a task a reconfiguration removed may linger (in the status topic):
+        # only the connector's current tasks have one, as its status view shows.
+        exists = self._task_exists(self.snapshot(), name, task)
+        status = self.status_store.task(TaskId(name, task)) if exists else None
         if status is None:
             raise NotFoundException(f"No status found for task {name}-{task}")
         return {
@@ -202,11 +219,28 @@ class AbstractHerder(Herder):
             # ${...} variables are checked with their values; the answer shows them unresolved.
             resolved = self.worker.config_transformer.transform(raw)
             infos = validate_connector_config(self.registry, resolved, self.request_timeout_s * 0.9)
+            self._add_worker_rule_errors(infos, raw, resolved)
             return hide_resolved_values(infos, raw, resolved)
         except PluginNotFoundError as error:
             raise BadRequestError(str(error)) from error
         except ConfigException as error:
             raise BadRequestError(str(error)) from error
+
+    def _add_worker_rule_errors(
+        self, infos: dict[str, Any], raw: Mapping[str, str], resolved: Mapping[str, str]
+    ) -> None:
+        """Errors of this worker's own rules, on the keys they concern: a name REST could not
+        address (checked as given: the ConfigDef sees it trimmed) and a ``tasks.max`` above
+        ``tasks.max.limit``."""
+        found = {
+            NAME: invalid_name_message(raw[NAME]) if NAME in raw else None,
+            TASKS_MAX: tasks_max_limit_message(resolved.get(TASKS_MAX, "1"), self.tasks_max_limit),
+        }
+        for entry in infos["configs"]:
+            message = found.get(entry["definition"]["name"])
+            if message is not None and message not in entry["value"]["errors"]:
+                entry["value"]["errors"].append(message)
+                infos["error_count"] += 1
 
     def _checked_config(self, name: str, config: Mapping[str, Any]) -> dict[str, str]:
         """The config as strings with its name, validated; BadRequestError when invalid."""
@@ -246,13 +280,28 @@ class AbstractHerder(Herder):
 
     def patch_connector_config(self, name: str, patch: Mapping[str, Any]) -> dict[str, Any]:
         """Merge ``patch`` into the config; a null value removes the key."""
-        current = self._require(name)
+        base = self._require(name)
+        current = dict(base)
         for key, value in patch.items():
             if value is None:
                 current.pop(key, None)
             else:
                 current[key] = value if isinstance(value, str) else str(value)
-        _, info = self.put_connector_config(name, current, allow_replace=True)
+        checked = self._checked_config(name, current)
+        return self.call(self._write_patched_config, name, base, checked)
+
+    def _write_patched_config(
+        self, name: str, base: dict[str, str], config: dict[str, str]
+    ) -> dict[str, Any]:
+        """Herder thread: write a patched config unless the connector was deleted (404: a
+        PATCH never creates one) or changed (409) since the patch was applied to it."""
+        current = self._require(name)
+        if current != base:
+            raise ConflictError(
+                f"The config of connector {name} changed while the patch was applied; "
+                "retry the request"
+            )
+        _, info = self._put_connector_config(name, config, True, None)
         return info
 
     def connector_active_topics(self, name: str) -> list[str]:
@@ -420,6 +469,7 @@ class AbstractHerder(Herder):
             return
         target = snapshot.target_state(name)
         self._connector_attempts[name] = (config, target)
+        self._warn_of_invalid_name(name)
         if name in self.worker.connector_names():
             return
         if target is TargetState.STOPPED:
@@ -431,6 +481,21 @@ class AbstractHerder(Herder):
         self._applied_targets[name] = target
         if self.worker.start_connector(name, config, target):
             self._reconfigure_tasks(name)
+
+    def _warn_of_invalid_name(self, name: str) -> None:
+        """A name stored before the rules (or by another implementation) still runs; say once
+        what is wrong with it, on one line."""
+        problem = name_problem(name)
+        if problem is None or name in self._invalid_names_reported:
+            return
+        self._invalid_names_reported.add(name)
+        log.warning(
+            "Connector name '%s' is invalid: %s. The connector runs, but it may be unreachable "
+            "through REST: create it again under a valid name, then delete this one "
+            "(DELETE /connectors/<name percent-encoded>).",
+            render_name(name),
+            problem,
+        )
 
     def _maybe_start_task(self, snapshot: ClusterConfigState, task: TaskId) -> None:
         if task in self._task_attempts or self.worker.task_runner(task) is not None:
@@ -453,6 +518,10 @@ class AbstractHerder(Herder):
             return
         try:
             max_tasks = int(config.get("tasks.max", "1"))
+            # A config stored before the limit (or by a worker with a higher one) is refused here.
+            too_many = tasks_max_limit_message(max_tasks, self.tasks_max_limit)
+            if too_many is not None:
+                raise ConnectException(too_many)
             new_configs = self.worker.connector_task_configs(name, max_tasks)
         except Exception as error:  # noqa: BLE001 - the connector is FAILED, the worker runs on
             log.error("[%s] Failed to reconfigure connector's tasks", name, exc_info=error)

@@ -439,3 +439,23 @@ def definition_for(connector_type: str) -> ConfigDef:
     if connector_type == "sink":
         return sink_definition()
     return common_definition()
+
+
+#: The worker key bounding every connector's ``tasks.max`` (kconnect only).
+TASKS_MAX_LIMIT = "tasks.max.limit"
+
+
+def tasks_max_limit_message(tasks_max: Any, limit: int) -> str | None:
+    """The error for a ``tasks.max`` above this worker's ``tasks.max.limit``, else None (a
+    value that is not a number is left to the ConfigDef's own error)."""
+    try:
+        requested = int(str(tasks_max).strip())
+    except ValueError:
+        return None
+    if requested <= limit:
+        return None
+    return (
+        f"Invalid value {requested} for configuration {TASKS_MAX}: this worker runs at most "
+        f"{limit} tasks per connector (worker setting {TASKS_MAX_LIMIT}={limit}; each task is a "
+        "thread with its own Kafka client)"
+    )

@@ -9,6 +9,7 @@ consumer group ``connect-<connector>``, shown as ``{"kafka_topic", "kafka_partit
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -20,7 +21,7 @@ from kconnect.api.connector import SinkConnector, SourceConnector
 from kconnect.api.errors import ConnectException
 from kconnect.api.storage import freeze
 from kconnect.api.topic_partition import TopicPartition
-from kconnect.runtime.plugin_calls import call_with_timeout
+from kconnect.runtime.plugin_calls import PluginTimeoutError, call_with_timeout
 from kconnect.runtime.worker import client_configs
 from kconnect.storage.offset_storage import (
     ConnectorOffsetReader,
@@ -128,11 +129,14 @@ class ConnectorOffsets:
     ) -> str:
         connector = self._connector(config)
         assert isinstance(connector, SinkConnector)
+        admin = self._admin()
+        # Offsets are committed only for partitions that exist (the broker would take others
+        # silently); removing one (null) is allowed for a topic deleted since.
+        self._require_partitions(admin, [tp for tp, o in targets.items() if o is not None])
         result = self._call(
             name, "alter_offsets", connector.alter_offsets, dict(config), dict(targets)
         )
         group = consumer_group_id(name)
-        admin = self._admin()
         if reset:
             self._delete_group(admin, group)
             return modified_message(bool(result), reset)
@@ -158,6 +162,29 @@ class ConnectorOffsets:
         return modified_message(bool(result), reset)
 
     # -- sink helpers --------------------------------------------------------------------------
+    def _require_partitions(self, admin: AdminClient, partitions: list[TopicPartition]) -> None:
+        if not partitions:
+            return
+        try:
+            topics = admin.list_topics(timeout=self._timeout_s()).topics
+        except KafkaException as error:
+            raise ConnectException(
+                f"Failed to list the topics of the Kafka cluster: {error}"
+            ) from error
+        for tp in sorted(partitions):
+            metadata = topics.get(tp.topic)
+            if metadata is None or metadata.error is not None:
+                raise OffsetRequestError(
+                    f"Topic '{tp.topic}' (in '{KAFKA_TOPIC_KEY}') does not exist; offsets can "
+                    "only be set for partitions that exist"
+                )
+            if tp.partition not in metadata.partitions:
+                raise OffsetRequestError(
+                    f"Partition {tp.partition} (in '{KAFKA_PARTITION_KEY}') of topic "
+                    f"'{tp.topic}' does not exist: the topic has {len(metadata.partitions)} "
+                    "partition(s)"
+                )
+
     def _sink_committed(self, name: str) -> dict[TopicPartition, int]:
         admin = self._admin()
         futures = admin.list_consumer_group_offsets(
@@ -202,9 +229,18 @@ class ConnectorOffsets:
         from kafka.admin import KafkaAdminClient
         from kafka.structs import TopicPartition as KpTopicPartition
 
-        client = KafkaAdminClient(
+        from kconnect.runtime.distributed.kafka_python_client import kafka_python_config
+
+        # The worker's admin security settings (SSL stores, SASL), as its other admin clients.
+        settings = kafka_python_config(
+            client_configs.worker_client_props(self.worker.props, "admin.")
+        )
+        settings.update(
             bootstrap_servers=list(self.worker.config.get("bootstrap.servers")),
             client_id=f"connect-offsets-{name}",
+        )
+        client = KafkaAdminClient(
+            **{k: v for k, v in settings.items() if k in KafkaAdminClient.DEFAULT_CONFIG}
         )
         try:
             client.delete_group_offsets(
@@ -234,6 +270,12 @@ class ConnectorOffsets:
                 f"Failed to modify offsets for connector {name} because it doesn't "
                 "support external modification of offsets"
             ) from error
+        except PluginTimeoutError:
+            raise
+        except ConnectException as error:
+            # The plugin API's way to refuse offsets: the request is at fault (400), and the
+            # connector's message says which field.
+            raise OffsetRequestError(f"Connector {name} refused the offsets: {error}") from error
 
     def _admin(self) -> AdminClient:
         return client_configs.create_client(AdminClient, self.worker.admin_config(), "admin client")
@@ -301,7 +343,18 @@ def _parse_sink_offsets(entries: OffsetEntries) -> dict[TopicPartition, int | No
                 f"offsets: '{raw_partition}'. Partition values for sink connectors need "
                 "to be integers."
             ) from None
-        tp = TopicPartition(str(partition[KAFKA_TOPIC_KEY]), number)
+        if not 0 <= number <= _INT_MAX:
+            raise OffsetRequestError(
+                f"Kafka partitions must be between 0 and {_INT_MAX}, but '{KAFKA_PARTITION_KEY}' "
+                f"is {number}"
+            )
+        topic = str(partition[KAFKA_TOPIC_KEY])
+        topic_problem = _topic_name_problem(topic)
+        if topic_problem is not None:
+            raise OffsetRequestError(
+                f"Invalid Kafka topic name {topic!r} in '{KAFKA_TOPIC_KEY}': {topic_problem}"
+            )
+        tp = TopicPartition(topic, number)
         if offset is None:
             parsed[tp] = None
             continue
@@ -312,14 +365,38 @@ def _parse_sink_offsets(entries: OffsetEntries) -> dict[TopicPartition, int | No
             )
         raw_offset = offset[KAFKA_OFFSET_KEY]
         try:
-            parsed[tp] = _java_int(raw_offset)
+            value = _java_int(raw_offset)
         except ValueError:
             raise OffsetRequestError(
                 f"Failed to parse the following Kafka offset value in the provided "
                 f"offsets: '{raw_offset}'. Offset values for sink connectors need "
                 "to be integers."
             ) from None
+        if not 0 <= value <= _LONG_MAX:
+            raise OffsetRequestError(
+                f"Kafka offsets must be between 0 and {_LONG_MAX}, but '{KAFKA_OFFSET_KEY}' "
+                f"for {tp.topic}-{tp.partition} is {value} (use a null offset to reset it)"
+            )
+        parsed[tp] = value
     return parsed
+
+
+_INT_MAX = 2**31 - 1
+_LONG_MAX = 2**63 - 1
+_TOPIC_CHARS = re.compile(r"[a-zA-Z0-9._-]+")
+
+
+def _topic_name_problem(topic: str) -> str | None:
+    """Kafka's topic name rules (its Topic.validate), in a sentence; None for a valid name."""
+    if not topic:
+        return "Kafka topic names may not be empty"
+    if topic in (".", ".."):
+        return "Kafka topic names cannot be '.' or '..'"
+    if len(topic) > 249:
+        return "Kafka topic names can be at most 249 characters long"
+    if not _TOPIC_CHARS.fullmatch(topic):
+        return "Kafka topic names may only contain ASCII alphanumerics, '.', '_' and '-'"
+    return None
 
 
 def _java_int(value: Any) -> int:

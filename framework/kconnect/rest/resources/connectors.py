@@ -10,7 +10,7 @@ from typing import Any
 
 import falcon
 from kconnect.api.errors import NotFoundException
-from kconnect.rest.errors import ConnectRestError, bad_request
+from kconnect.rest.errors import ConnectRestError, bad_request, not_found
 from kconnect.rest.http import (
     HerderRef,
     no_content,
@@ -205,19 +205,29 @@ class TasksResource(_HerderResource):
         no_content(resp)
 
 
+def _no_negative_task(connector: str, task: int, message: str) -> None:
+    """Task ids are 0, 1, …: a negative one names no task, and never reaches the herder (a
+    worker once started a second copy of task 0 as ``{c}--1``)."""
+    if task < 0:
+        raise not_found(message.format(task=f"{connector}-{task}"))
+
+
 class TaskStatusResource(_HerderResource):
     """``GET /connectors/{connector}/tasks/{task}/status``."""
 
     def on_get(self, req: falcon.Request, resp: falcon.Response, connector: str, task: int) -> None:
+        _no_negative_task(connector, task, "No status found for task {task}")
         resp.media = self.herder.task_status(connector, task)
 
 
 class TaskRestartResource(_HerderResource):
-    """``POST /connectors/{connector}/tasks/{task}/restart`` (204)."""
+    """``POST /connectors/{connector}/tasks/{task}/restart`` (204; 404 for a task the connector
+    does not have now, checked by the herder on its own thread)."""
 
     def on_post(
         self, req: falcon.Request, resp: falcon.Response, connector: str, task: int
     ) -> None:
+        _no_negative_task(connector, task, "Task {task} not found")
         self.herder.restart_task(connector, task)
         no_content(resp)
 

@@ -27,8 +27,7 @@ from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
 from kconnect.api.errors import AlreadyExistsException, ConnectException, NotFoundException
-from kconnect.plugins import PluginRegistry
-from kconnect.plugins import registry as default_registry
+from kconnect.plugins import PluginRegistry, worker_registry
 from kconnect.rest import forwarding
 from kconnect.runtime.abstract_herder import AbstractHerder
 from kconnect.runtime.distributed.assignor import (
@@ -86,7 +85,7 @@ class DistributedHerder(AbstractHerder):
     """A worker in a Connect cluster."""
 
     def __init__(self, config: WorkerConfig, registry: PluginRegistry | None = None):
-        registry = registry or default_registry()
+        registry = worker_registry(config, registry)
         self.url = advertised_url(config)
         offset_store, config_store, status_store = create_stores(registry, config, distributed=True)
         self.member: WorkerGroupMember | None = None
@@ -582,14 +581,15 @@ class DistributedHerder(AbstractHerder):
         return status
 
     def restart_task(self, name: str, task: int) -> None:
-        snapshot = self.snapshot()
-        self._require(name, snapshot)
-        if task < 0 or task >= snapshot.task_count(name):
-            raise NotFoundException(f"Task {name}-{task} not found")
+        self._require(name)
         self.call(self._restart_task_request, name, task)
 
     def _restart_task_request(self, name: str, task: int) -> None:
         task_id = TaskId(name, task)
+        # On the herder thread, so a reconfiguration cannot remove the task between the check
+        # and the restart (Kafka's distributed herder's words).
+        if not self._task_exists(self.snapshot(), name, task):
+            raise NotFoundException(f"Unknown task: {task_id}")
         if task_id in self._assigned_tasks(self.snapshot()):
             self.auto_restart.reset(name, task)
             self._restart_task(name, task)

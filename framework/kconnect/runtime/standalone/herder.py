@@ -16,8 +16,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from kconnect.api.errors import AlreadyExistsException, NotFoundException
-from kconnect.plugins import PluginRegistry
-from kconnect.plugins import registry as default_registry
+from kconnect.plugins import PluginRegistry, worker_registry
 from kconnect.runtime.abstract_herder import AbstractHerder
 from kconnect.runtime.herder import (  # noqa: F401 - re-exported for older imports
     BadRequestError,
@@ -50,7 +49,7 @@ class StandaloneHerder(AbstractHerder):
         offset_store: OffsetBackingStore | None = None,
         config_store: ConfigBackingStore | None = None,
     ):
-        registry = registry or default_registry()
+        registry = worker_registry(config, registry)
         offset_store, config_store, status_store = create_stores(
             registry, config, False, offset_store, config_store
         )
@@ -136,6 +135,9 @@ class StandaloneHerder(AbstractHerder):
         self.call(self._delete_connector, name)
 
     def _delete_connector(self, name: str) -> None:
+        # Every change checks again on the herder thread: the connector may have been deleted
+        # since the caller's check.
+        self._require(name)
         self.config_store.remove_connector_config(name)
         self.status_store.remove_connector(name)
         self._active_topics.pop(name, None)
@@ -143,13 +145,18 @@ class StandaloneHerder(AbstractHerder):
 
     def pause_connector(self, name: str) -> None:
         self._require(name)
-        self.call(self.config_store.put_target_state, name, TargetState.PAUSED)
+        self.call(self._pause_connector, name)
+
+    def _pause_connector(self, name: str) -> None:
+        self._require(name)
+        self.config_store.put_target_state(name, TargetState.PAUSED)
 
     def resume_connector(self, name: str) -> None:
         self._require(name)
         self.call(self._resume_connector, name)
 
     def _resume_connector(self, name: str) -> None:
+        self._require(name)
         if self.snapshot().target_state(name) is TargetState.STOPPED:
             # A stopped connector starts afresh (it has no tasks until it generates them).
             self._connector_attempts.pop(name, None)
@@ -160,6 +167,7 @@ class StandaloneHerder(AbstractHerder):
         self.call(self._stop_connector, name)
 
     def _stop_connector(self, name: str) -> None:
+        self._require(name)
         self.config_store.put_target_state(name, TargetState.STOPPED)
         self.config_store.put_task_configs(name, [])
         self.status_store.remove_connector(name)
@@ -175,6 +183,7 @@ class StandaloneHerder(AbstractHerder):
         return self.call(self._restart_connector, RestartRequest(name, include_tasks, only_failed))
 
     def _restart_connector(self, request: RestartRequest) -> dict[str, Any]:
+        self._require(request.connector)
         restart_connector, tasks = self._restart_plan(request)
         if self.snapshot().target_state(request.connector) is TargetState.STOPPED:
             return self.connector_status(request.connector)
@@ -187,12 +196,16 @@ class StandaloneHerder(AbstractHerder):
         return snapshot
 
     def restart_task(self, name: str, task: int) -> None:
-        snapshot = self.snapshot()
-        self._require(name, snapshot)
-        if task < 0 or task >= snapshot.task_count(name):
-            raise NotFoundException(f"Task {name}-{task} not found")
+        self._require(name)
+        self.call(self._restart_task_request, name, task)
+
+    def _restart_task_request(self, name: str, task: int) -> None:
+        # Checked here, on the herder thread, so no reconfiguration can remove the task
+        # between the check and the restart (Kafka's standalone herder: "Task ... not found").
+        if not self._task_exists(self.snapshot(), name, task):
+            raise NotFoundException(f"Task {TaskId(name, task)} not found")
         self.auto_restart.reset(name, task)
-        self.call(self._restart_task, name, task)
+        self._restart_task(name, task)
 
     def alter_connector_offsets(self, name: str, entries: list[tuple[Any, Any]]) -> str:
         """Write new offsets for a STOPPED connector; returns Kafka's confirmation message."""
