@@ -63,8 +63,14 @@ def broker_properties(
     controller_ports: list[int],
     data_dir: Path,
     overrides: Mapping[str, Any] | None = None,
+    ssl_ports: list[int] | None = None,
+    ssl_listener: Mapping[str, Any] | None = None,
 ) -> dict[str, str]:
-    """The ``server.properties`` of one combined broker+controller node of a loopback cluster."""
+    """The ``server.properties`` of one combined broker+controller node of a loopback cluster.
+
+    With ``ssl_ports`` the node also has an ``SSL`` listener on its port there, configured by
+    ``ssl_listener`` (Kafka's ``ssl.*`` broker keys, e.g. ``ssl.keystore.location``, applied as
+    ``listener.name.ssl.*``); brokers keep talking to each other over PLAINTEXT."""
     # Internal topics can only be as replicated as there are brokers; with three, min ISR 2
     # keeps them writable while one broker is down (kill_broker/restart_broker tests).
     internal_rf = min(brokers, 3)
@@ -99,6 +105,13 @@ def broker_properties(
         "num.io.threads": "4",
         "log.retention.check.interval.ms": "60000",
     }
+    if ssl_ports is not None:
+        ssl_address = f"SSL://{_HOST}:{ssl_ports[node_id]}"
+        props["listeners"] += "," + ssl_address
+        props["advertised.listeners"] += "," + ssl_address
+        props["listener.security.protocol.map"] += ",SSL:SSL"
+        for key, value in (ssl_listener or {}).items():
+            props[f"listener.name.ssl.{key}"] = str(value)
     for key, value in (overrides or {}).items():
         props[key] = str(value).lower() if isinstance(value, bool) else str(value)
     return props
@@ -161,6 +174,9 @@ class KafkaCluster:
             producer = Producer({"bootstrap.servers": cluster.bootstrap_servers})
 
     ``broker_config`` entries are added to (and override) every node's ``server.properties``.
+    ``ssl_listener`` (broker ``ssl.*`` keys, see :class:`kconnect.testing.tls.TlsFiles`) adds an
+    SSL listener to every node, reached through :attr:`ssl_bootstrap_servers`; the PLAINTEXT
+    listener stays for the brokers themselves and for :meth:`admin`.
     Jars come from :func:`kconnect.testing.kafka_jars.kafka_libs`.
     """
 
@@ -171,11 +187,13 @@ class KafkaCluster:
         *,
         start_timeout: float = 90.0,
         heap: str = "512m",
+        ssl_listener: Mapping[str, Any] | None = None,
     ) -> None:
         if brokers < 1:
             raise ValueError(f"brokers must be at least 1, not {brokers}")
         self.brokers = brokers
         self.broker_config = dict(broker_config or {})
+        self.ssl_listener = dict(ssl_listener) if ssl_listener is not None else None
         self.start_timeout = start_timeout
         self.heap = heap
         self._cluster_id = new_cluster_id()
@@ -183,6 +201,7 @@ class KafkaCluster:
         self._nodes: list[_Node] = []
         self._broker_ports: list[int] = []
         self._controller_ports: list[int] = []
+        self._ssl_ports: list[int] = []
         self._admin: AdminClient | None = None
         self._java: str | None = None
         self._libs: Path | None = None
@@ -202,6 +221,13 @@ class KafkaCluster:
         if not self._broker_ports:
             raise RuntimeError("the cluster has not been started")
         return ",".join(f"{_HOST}:{port}" for port in self._broker_ports)
+
+    @property
+    def ssl_bootstrap_servers(self) -> str:
+        """``bootstrap.servers`` of the SSL listener (clients need ``security.protocol=SSL``)."""
+        if not self._ssl_ports:
+            raise RuntimeError("the cluster has no SSL listener, or has not been started")
+        return ",".join(f"{_HOST}:{port}" for port in self._ssl_ports)
 
     @property
     def data_dir(self) -> Path | None:
@@ -267,11 +293,13 @@ class KafkaCluster:
 
     def _start_once(self) -> None:
         self._workdir = Path(tempfile.mkdtemp(prefix="kconnect-kafka-"))
-        ports = [_free_port() for _ in range(2 * self.brokers)]
+        listeners = 2 if self.ssl_listener is None else 3
+        ports = [_free_port() for _ in range(listeners * self.brokers)]
         if len(set(ports)) != len(ports):
             raise _PortTaken()
         self._broker_ports = ports[: self.brokers]
-        self._controller_ports = ports[self.brokers :]
+        self._controller_ports = ports[self.brokers : 2 * self.brokers]
+        self._ssl_ports = ports[2 * self.brokers :]
         (self._workdir / "log4j2.properties").write_text(_LOG4J2_PROPERTIES)
         self._nodes = []
         for node_id in range(self.brokers):
@@ -284,6 +312,8 @@ class KafkaCluster:
                 self._controller_ports,
                 node.data_dir,
                 self.broker_config,
+                ssl_ports=self._ssl_ports if self.ssl_listener is not None else None,
+                ssl_listener=self.ssl_listener,
             )
             node.config_file.write_text(_render_properties(props))
             self._nodes.append(node)
@@ -410,6 +440,7 @@ class KafkaCluster:
                 self._workdir = None
             self._broker_ports = []
             self._controller_ports = []
+            self._ssl_ports = []
 
     @staticmethod
     def _signal(node: _Node, signum: int) -> None:

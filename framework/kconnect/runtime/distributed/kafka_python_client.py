@@ -3,11 +3,14 @@
 What this module guarantees:
 
 - :func:`kafka_python_config` turns a worker's Java client properties into kafka-python client
-  keywords: connection, security (SSL as PEM files, SASL username/password) and timing keys are
+  keywords: connection, security (SASL username/password; Java keystores and truststores of
+  type JKS, PKCS12 or PEM as a ready ``ssl_context``, see
+  :mod:`kconnect.runtime.worker.client_ssl`; librdkafka's PEM file keys) and timing keys are
   translated; every other key (the worker's own, Java-only client keys) is ignored. Java's client
   defaults apply where kafka-python's differ in a way that matters to group membership
   (reconnect backoff, request timeout, retry backoff), and every client gets a ``client_id``.
-  A non-numeric value for a numeric key raises :class:`ValueError` naming the key.
+  A non-numeric value for a numeric key raises :class:`ValueError` naming the key; a store that
+  cannot be read raises :class:`ConfigException` naming the key and the file.
 - :func:`_quiet_kafka_python_logging` keeps kafka-python's loggers to warnings unless someone set
   their level, and lets each warning or error of the loggers that repeat themselves during a
   broker outage through at most once a minute (per message template). It is idempotent.
@@ -26,6 +29,8 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
+from kconnect.runtime.worker import client_ssl
+
 log = logging.getLogger(__name__)
 
 __all__ = ["kafka_python_config"]
@@ -42,10 +47,7 @@ _STRING_KEYS = {
     "security.protocol": "security_protocol",
     "sasl.mechanism": "sasl_mechanism",
     "sasl.kerberos.service.name": "sasl_kerberos_service_name",
-    # kafka-python reads PEM files only: a PEM truststore is a CA bundle, a PEM keystore holds
-    # the certificate chain and the key (ssl.load_cert_chain reads the key from the same file).
-    "ssl.truststore.location": "ssl_cafile",
-    "ssl.keystore.location": "ssl_certfile",
+    # without a Java keystore, the password of librdkafka's ssl.key.location
     "ssl.key.password": "ssl_password",
     # librdkafka's spellings, which kconnect users may already have in their files
     "ssl.ca.location": "ssl_cafile",
@@ -81,10 +83,11 @@ def kafka_python_config(client_config: Mapping[str, Any]) -> dict[str, Any]:
     worker's properties): connection, security and timing keys are translated; everything
     else (the worker's own keys, Java-only client keys) is ignored."""
     out: dict[str, Any] = dict(_DEFAULTS)
+    consumed = client_ssl.consumed_keys(client_config)
     for key, value in client_config.items():
-        if value is None:
+        if value is None or key in consumed:
             continue
-        text = str(value).strip()
+        text = (client_ssl.text(value) or "").strip()
         if key in _STRING_KEYS:
             if text:
                 out[_STRING_KEYS[key]] = text
@@ -104,16 +107,31 @@ def kafka_python_config(client_config: Mapping[str, Any]) -> dict[str, Any]:
                     "sasl.jaas.config; ignoring it"
                 )
         elif key == "ssl.endpoint.identification.algorithm":
-            out["ssl_check_hostname"] = text != ""
-        elif key in ("ssl.truststore.type", "ssl.keystore.type") and text.upper() != "PEM":
-            log.warning("Group membership: %s=%s is not supported (PEM files only)", key, text)
+            out["ssl_check_hostname"] = text.lower() not in ("", "none")
         elif key == "client.dns.lookup" and text in (
             "use_all_dns_ips",
             "resolve_canonical_bootstrap_servers_only",
         ):
             out["client_dns_lookup"] = text
+    if consumed:
+        out["ssl_context"] = _ssl_context(client_config, out)
     out.setdefault("client_id", f"connect-{next(_client_ids)}")
     return out
+
+
+def _ssl_context(client_config: Mapping[str, Any], out: dict[str, Any]) -> Any:
+    """The ``ssl_context`` for the Java stores in ``client_config``; kafka-python ignores its
+    ``ssl_*`` file keywords once it has one, so librdkafka's file keys go into it too."""
+    material = client_ssl.load_tls_material(client_config)
+    return client_ssl.python_ssl_context(
+        material,
+        check_hostname=out.get("ssl_check_hostname", True),
+        cafile=out.pop("ssl_cafile", None),
+        certfile=out.pop("ssl_certfile", None),
+        keyfile=out.pop("ssl_keyfile", None),
+        key_password=out.pop("ssl_password", None),
+        crlfile=out.pop("ssl_crlfile", None),
+    )
 
 
 class _RepeatLimiter(logging.Filter):

@@ -5,6 +5,8 @@ Kafka Connect users write Java client keys (``producer.max.request.size``,
 ``consumer.max.poll.records``, ``sasl.jaas.config``…). Most keys mean the same in librdkafka;
 some are spelled differently and a few exist only in Java. This module translates the first,
 renames the second and drops the third with a log line, so existing worker files work unchanged.
+Java keystores and truststores (JKS, PKCS12, PEM) are read by
+:mod:`kconnect.runtime.worker.client_ssl` and given to librdkafka as in-memory PEM.
 """
 
 from __future__ import annotations
@@ -14,8 +16,11 @@ import re
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
+from kconnect.api.config_types import Password
 from kconnect.api.errors import ConfigException, ConnectException
+from kconnect.rest.rest_keys import is_rest_key
 from kconnect.runtime.states import TaskId
+from kconnect.runtime.worker import client_ssl
 
 log = logging.getLogger(__name__)
 
@@ -26,8 +31,6 @@ RENAMED_KEYS = {
     "fetch.max.wait.ms": "fetch.wait.max.ms",
     "send.buffer.bytes": "socket.send.buffer.bytes",
     "receive.buffer.bytes": "socket.receive.buffer.bytes",
-    "ssl.truststore.location": "ssl.ca.location",
-    "ssl.keystore.location": "ssl.keystore.location",
 }
 
 #: keys that mean something only to Java clients (or that kconnect sets itself)
@@ -45,9 +48,6 @@ JAVA_ONLY_KEYS = {
     "max.poll.records",
     "default.api.timeout.ms",
     "buffer.memory",
-    "ssl.truststore.password",
-    "ssl.truststore.type",
-    "ssl.keystore.type",
     "ssl.protocol",
     "ssl.enabled.protocols",
     "ssl.trustmanager.algorithm",
@@ -70,11 +70,17 @@ _JAAS_PLAIN = re.compile(r'username\s*=\s*"([^"]*)"\s+password\s*=\s*"([^"]*)"')
 
 
 def to_librdkafka(java_props: Mapping[str, Any], client: str = "client") -> dict[str, Any]:
-    """librdkafka settings for Java client ``java_props``; unknown Java-only keys are dropped."""
+    """librdkafka settings for Java client ``java_props``; unknown Java-only keys are dropped.
+    Raises :class:`ConfigException` (naming the key and file) for a store that cannot be read."""
     out: dict[str, Any] = {}
+    consumed = client_ssl.consumed_keys(java_props)
+    if consumed:
+        out.update(_librdkafka_tls(java_props, client))
     for key, value in java_props.items():
-        if value is None:
+        if value is None or key in consumed:
             continue
+        if isinstance(value, Password):
+            value = value.value
         value = str(value) if not isinstance(value, (bool, int, float)) else value
         if key in JAVA_ONLY_KEYS:
             log.debug("%s: ignoring Java-only client setting %s", client, key)
@@ -97,6 +103,23 @@ def to_librdkafka(java_props: Mapping[str, Any], client: str = "client") -> dict
     return out
 
 
+def _librdkafka_tls(java_props: Mapping[str, Any], client: str) -> dict[str, str]:
+    """``ssl.key.pem``/``ssl.certificate.pem``/``ssl.ca.pem`` for the Java stores in
+    ``java_props``: librdkafka has no JKS and no PKCS12 truststore, and in-memory PEM keeps
+    the unencrypted key off the disk."""
+    try:
+        material = client_ssl.load_tls_material(java_props)
+    except ConfigException as error:
+        raise ConfigException(f"{client}: {error}", name=error.name) from None
+    out: dict[str, str] = {}
+    if material.key_pem is not None and material.chain_pem is not None:
+        out["ssl.key.pem"] = material.key_pem.decode("ascii")
+        out["ssl.certificate.pem"] = material.chain_pem.decode("ascii")
+    if material.ca_pem is not None:
+        out["ssl.ca.pem"] = material.ca_pem.decode("ascii")
+    return out
+
+
 def _assignment_strategy(java_value: str) -> str:
     names = []
     for part in java_value.split(","):
@@ -116,7 +139,14 @@ def worker_client_props(worker_props: Mapping[str, Any], prefix: str) -> dict[st
     """Java client settings for one client kind (``producer.``, ``consumer.``, ``admin.``):
     the shared worker keys, overridden by the prefixed ones."""
     props = {k: v for k, v in worker_props.items() if k.startswith(SHARED_CLIENT_PREFIXES)}
-    props.update({k[len(prefix) :]: v for k, v in worker_props.items() if k.startswith(prefix)})
+    props.update(
+        {
+            k[len(prefix) :]: v
+            for k, v in worker_props.items()
+            # admin.listeners (and its typos) configure the REST server, not the admin client.
+            if k.startswith(prefix) and not is_rest_key(k)
+        }
+    )
     return props
 
 

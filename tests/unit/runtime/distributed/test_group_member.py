@@ -180,8 +180,8 @@ def test_java_client_keys_become_kafka_python_settings() -> None:
             "sasl.mechanism": "SCRAM-SHA-256",
             "sasl.jaas.config": "org.apache.kafka.common.security.scram.ScramLoginModule "
             'required username="connect" password="s3cret";',
-            "ssl.truststore.location": "/etc/ca.pem",
-            "ssl.truststore.type": "PEM",
+            # librdkafka's spelling of a PEM CA file (Java stores: tests/unit/runtime/test_client_ssl.py)
+            "ssl.ca.location": "/etc/ca.pem",
             "ssl.endpoint.identification.algorithm": "",
             "request.timeout.ms": "20000",
             "reconnect.backoff.max.ms": "5000",
