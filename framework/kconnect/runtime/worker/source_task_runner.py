@@ -16,11 +16,14 @@ from typing import Any
 
 from confluent_kafka import KafkaError, Producer
 
-from kconnect.api.errors import ConnectException
+from kconnect.api.errors import ConnectException, RetriableException
 from kconnect.api.records import SourceRecord
 from kconnect.api.storage import OffsetStorageReader
 from kconnect.api.task import RecordMetadata, SourceTask, SourceTaskContext
 from kconnect.runtime.errors.error_handler import SKIPPED, Stage
+from kconnect.runtime.log_context import CLIENT_LOGGER
+from kconnect.runtime.metrics.client_statistics import client_settings
+from kconnect.runtime.metrics.task_metrics import SourceTaskMetrics
 from kconnect.runtime.plugin_calls import call_with_timeout
 from kconnect.runtime.worker.task_runner import TaskRunner
 from kconnect.storage.offset_storage import ConnectorOffsetWriter
@@ -54,6 +57,8 @@ class SourceTaskRunner(TaskRunner):
     """Runs one SourceTask on its own thread."""
 
     task: SourceTask
+    metrics_class = SourceTaskMetrics
+    metrics: SourceTaskMetrics
 
     def __init__(
         self,
@@ -83,6 +88,9 @@ class SourceTaskRunner(TaskRunner):
     def initialize_task(self) -> None:
         self.task.initialize(RuntimeSourceTaskContext(self.task_config, self.offset_reader))
         config = dict(self.producer_config)
+        # librdkafka's log lines are served by poll() on this thread: they get the task's context.
+        config["logger"] = CLIENT_LOGGER
+        config.update(client_settings(self.worker_config, self.metrics.client))
         if not self._wants_commit_record:
             config["delivery.report.only.error"] = True
             config["on_delivery"] = self._on_error_report
@@ -92,14 +100,18 @@ class SourceTaskRunner(TaskRunner):
     def execute(self) -> None:
         assert self.producer is not None
         producer = self.producer
-        next_commit = time.monotonic() + self.flush_interval_s
+        metrics = self.metrics
+        monotonic = time.monotonic
+        next_commit = monotonic() + self.flush_interval_s
         while not self.stopping:
             if self.paused:
                 if not self.await_unpaused():
                     break
                 continue
+            polled_at = monotonic()
             records = self._poll()
             if records:
+                metrics.polled(len(records), monotonic() - polled_at)
                 self._send(records)
             producer.poll(0)
             self._raise_send_error()
@@ -111,6 +123,11 @@ class SourceTaskRunner(TaskRunner):
     def _poll(self) -> list[SourceRecord] | None:
         try:
             return self.task.poll()
+        except RetriableException as error:
+            # As Kafka's WorkerSourceTask: a retriable poll failure is logged and poll() is
+            # simply called again on the next turn of the loop; the task keeps running.
+            log.warning("%s failed to poll records. Will retry: %s", self, error)
+            return None
         except Exception as error:
             if self.stopping:
                 log.debug("%s poll() failed while stopping: %s", self, error)
@@ -137,6 +154,7 @@ class SourceTaskRunner(TaskRunner):
         current: SourceRecord | None = None
         active_topics = self.active_topics
         last_topic = None
+        dropped = 0  # filtered or skipped: not written
         try:
             for record in records:
                 if current is not None and record.source_partition is not current.source_partition:
@@ -146,6 +164,7 @@ class SourceTaskRunner(TaskRunner):
                     if transformed is None:
                         record_done(record, None)
                         current = record
+                        dropped += 1
                         continue
                     topic = transformed.topic
                     record_headers = transformed._headers
@@ -159,6 +178,7 @@ class SourceTaskRunner(TaskRunner):
                     if converted is None:
                         record_done(record, None)
                         current = record
+                        dropped += 1
                         continue
                     transformed, topic, key, value, headers = converted
                 partition = transformed.kafka_partition
@@ -191,6 +211,7 @@ class SourceTaskRunner(TaskRunner):
             for partition_dict, offset in offsets.values():
                 write_offset(partition_dict, offset)
         self.records_sent += len(records)
+        self.metrics.records_written += len(records) - dropped
 
     def _produce_when_room(self, args: tuple) -> None:
         """The producer's local queue is full: serve delivery reports until there is room."""
@@ -287,6 +308,7 @@ class SourceTaskRunner(TaskRunner):
         producer = self.producer
         if producer is None:
             return False
+        started = time.monotonic()
         snapshot = self.offset_writer.snapshot()
         remaining = producer.flush(self.flush_timeout_s)
         if remaining > 0:
@@ -297,17 +319,21 @@ class SourceTaskRunner(TaskRunner):
                 remaining,
             )
             self.offset_writer.restore(snapshot)
+            self.metrics.commit_failed()
             return False
         if self._send_error is not None:
             # Never store an offset past a record Kafka did not take.
             self.offset_writer.restore(snapshot)
+            self.metrics.commit_failed()
             self._raise_send_error()
         try:
             self.offset_writer.commit(snapshot)
         except Exception:
             log.exception("%s Failed to commit offsets", self)
             self.offset_writer.restore(snapshot)
+            self.metrics.commit_failed()
             return False
+        self.metrics.commit_succeeded(time.monotonic() - started)
         try:
             self.task.commit()
         except Exception:  # noqa: BLE001 - as Kafka: logged, the task goes on
