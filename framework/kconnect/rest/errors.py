@@ -8,6 +8,7 @@ type, bad JSON) are serialized in the same shape with Jersey's messages.
 from __future__ import annotations
 
 import logging
+import ssl
 from typing import Any
 
 import falcon
@@ -87,11 +88,17 @@ def _status_for(error: Exception) -> int:
 
 
 def handle_connect_exception(
-    req: falcon.Request, resp: falcon.Response, error: Exception, params: dict[str, Any]
+    req: falcon.Request,
+    resp: falcon.Response,
+    error: Exception,
+    params: dict[str, Any],
+    herder: Any = None,
 ) -> None:
-    """Map a herder exception (or any unexpected one) onto a status code."""
+    """Map a herder exception (or any unexpected one) onto a status code. ``herder`` (a
+    HerderRef) gives the TLS context requests forwarded to other workers are made with."""
     if isinstance(error, (NotLeaderError, NotAssignedError)):
-        _forward(req, resp, error)
+        current = herder.peek() if herder is not None else None
+        _forward(req, resp, error, getattr(current, "rest_client_ssl_context", None))
         return
     status = _status_for(error)
     if status == 500 and not isinstance(error, RequestTimeoutError):
@@ -102,11 +109,17 @@ def handle_connect_exception(
     raise ConnectRestError(status, message)
 
 
-def install(app: falcon.App) -> None:
-    """Register the serializer and handlers on ``app``."""
+def install(app: falcon.App, herder: Any = None) -> None:
+    """Register the serializer and handlers on ``app``; ``herder`` is the app's HerderRef."""
     app.set_error_serializer(serialize_http_error)
+
+    def handle(
+        req: falcon.Request, resp: falcon.Response, error: Exception, params: dict[str, Any]
+    ) -> None:
+        handle_connect_exception(req, resp, error, params, herder)
+
     # Handlers are looked up most-specific first, so falcon.HTTPError keeps its default handler.
-    app.add_error_handler(Exception, handle_connect_exception)
+    app.add_error_handler(Exception, handle)
     app.add_error_handler(falcon.MediaMalformedError, _malformed_media)
 
 
@@ -121,7 +134,12 @@ def _malformed_media(
 FORWARD_TIMEOUT_S = 90.0
 
 
-def _forward(req: falcon.Request, resp: falcon.Response, error: Exception) -> None:
+def _forward(
+    req: falcon.Request,
+    resp: falcon.Response,
+    error: Exception,
+    ssl_context: ssl.SSLContext | None,
+) -> None:
     """Send the request on to the worker that can serve it (the leader, or the owner of a
     task) and answer with its answer, as Kafka's HerderRequestHandler does."""
     from kconnect.rest import forwarding  # it raises ConnectRestError, defined here
@@ -145,6 +163,7 @@ def _forward(req: falcon.Request, resp: falcon.Response, error: Exception) -> No
         req.headers,
         forwarding.parse_forward_param(req.get_param("forward")),
         FORWARD_TIMEOUT_S,
+        ssl_context=ssl_context,
     )
     resp.status = falcon.code_to_http_status(answer.status)
     resp.content_type = falcon.MEDIA_JSON

@@ -18,7 +18,10 @@ Forwarding follows Kafka Connect's HerderRequestHandler and RestClient:
 - the caller waits at most ``timeout_s``: the exchange runs on a daemon thread, and a target that
   does not answer in time is abandoned (its socket shut down) with a 500.
 
-Nothing here knows the herder: callers pass the target URL the herder named.
+Nothing here knows the herder: callers pass the target URL the herder named, and for https
+targets the worker's client TLS context (``rest_client_ssl_context``, built once from its https
+listener's key and trust stores by :func:`kconnect.rest.server_tls.client_ssl_context`); without
+one the system's CAs are trusted and no client certificate is sent.
 """
 
 from __future__ import annotations

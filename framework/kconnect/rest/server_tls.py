@@ -12,6 +12,10 @@ user only, in a private directory removed when the process exits: Python's ssl m
 gunicorn) loads files, and must never stop to ask for a key password on the terminal.
 ``ssl.client.auth=required`` makes the TLS handshake refuse clients without a certificate
 signed by the truststore's CAs.
+
+The same settings make the client side a worker calls other workers with
+(:func:`client_ssl_context`, as Kafka's RestClient): its keystore is the client certificate, its
+truststore the CAs, so a cluster whose listeners require client certificates still forwards.
 """
 
 from __future__ import annotations
@@ -84,20 +88,7 @@ def ssl_options(props: Mapping[str, Any], admin_separate: bool = False) -> dict[
             f"Keystore {location} ({name('ssl.keystore.location')}) does not exist",
             name=name("ssl.keystore.location"),
         )
-    store_type = _store_type(settings, "keystore", location)
-    password = settings.get("ssl.keystore.password")
-    key_password = settings.get("ssl.key.password")
-    if store_type == "PKCS12":
-        certfile = _pkcs12_keystore_to_pem(location, password, name("ssl.keystore.password"))
-    elif store_type == "PEM":
-        certfile = _pem_keystore(location, key_password or password, name("ssl.key.password"))
-    else:
-        raise ConfigException(
-            f"Unsupported keystore type {store_type} ({name('ssl.keystore.type')}) for {location}: "
-            "use PEM or PKCS12 (convert a JKS store with keytool -importkeystore "
-            "-deststoretype PKCS12)",
-            name=name("ssl.keystore.type"),
-        )
+    certfile = _keystore_pem(settings, location, name)
     options: dict[str, Any] = {"certfile": certfile, "keyfile": certfile}
 
     client_auth = str(settings.get("ssl.client.auth") or "none").strip().lower()
@@ -118,6 +109,75 @@ def ssl_options(props: Mapping[str, Any], admin_separate: bool = False) -> dict[
             name=name("ssl.truststore.location"),
         )
     return options
+
+
+def client_ssl_context(props: Mapping[str, Any]) -> ssl.SSLContext:
+    """The context a worker makes requests to other workers' https listeners with, as Kafka's
+    RestClient: the listeners' own settings (``listeners.https.ssl.*``, else ``ssl.*``), their
+    keystore as client certificate (none if unset), their truststore as the CAs (the system's
+    if unset), the host name checked unless ``ssl.endpoint.identification.algorithm`` is empty.
+    Key material converted for loading is removed as soon as the context holds it."""
+    settings = ssl_settings(props, LISTENERS_HTTPS_PREFIX)
+
+    def name(key: str) -> str:
+        return _key_name(props, LISTENERS_HTTPS_PREFIX, key)
+
+    algorithm = str(settings.get("ssl.endpoint.identification.algorithm", "https")).strip()
+    if algorithm.lower() not in ("https", ""):
+        raise ConfigException(
+            f"Invalid value {algorithm} for configuration "
+            f"{name('ssl.endpoint.identification.algorithm')}: use https (check the host name "
+            "of the worker called) or an empty value (do not)",
+            name=name("ssl.endpoint.identification.algorithm"),
+        )
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    context.minimum_version = ssl.TLSVersion.TLSv1_2
+    context.check_hostname = bool(algorithm)
+    truststore = str(settings.get("ssl.truststore.location") or "").strip()
+    if truststore:
+        cafile = _truststore_pem(settings, truststore, name)
+        try:
+            context.load_verify_locations(cafile=cafile)
+        finally:
+            _remove_private(cafile)
+    else:
+        context.load_default_certs()
+    location = str(settings.get("ssl.keystore.location") or "").strip()
+    if location:
+        if not os.path.isfile(location):
+            raise ConfigException(
+                f"Keystore {location} ({name('ssl.keystore.location')}) does not exist",
+                name=name("ssl.keystore.location"),
+            )
+        certfile = _keystore_pem(settings, location, name)
+        try:
+            context.load_cert_chain(certfile)
+        except ssl.SSLError as error:
+            raise ConfigException(
+                f"Keystore {location} ({name('ssl.keystore.location')}) cannot be used as a "
+                f"client certificate: {error}",
+                name=name("ssl.keystore.location"),
+            ) from None
+        finally:
+            _remove_private(certfile)
+    return context
+
+
+def _keystore_pem(settings: Mapping[str, Any], location: str, name: Any) -> str:
+    """A PEM file with the keystore's unencrypted key and certificate chain."""
+    store_type = _store_type(settings, "keystore", location)
+    password = settings.get("ssl.keystore.password")
+    key_password = settings.get("ssl.key.password")
+    if store_type == "PKCS12":
+        return _pkcs12_keystore_to_pem(location, password, name("ssl.keystore.password"))
+    if store_type == "PEM":
+        return _pem_keystore(location, key_password or password, name("ssl.key.password"))
+    raise ConfigException(
+        f"Unsupported keystore type {store_type} ({name('ssl.keystore.type')}) for {location}: "
+        "use PEM or PKCS12 (convert a JKS store with keytool -importkeystore "
+        "-deststoretype PKCS12)",
+        name=name("ssl.keystore.type"),
+    )
 
 
 def _store_type(settings: Mapping[str, Any], store: str, location: str) -> str:
@@ -222,6 +282,12 @@ def _read(location: str) -> bytes:
             return f.read()
     except OSError as error:
         raise ConfigException(f"Cannot read {location}: {error.strerror or error}") from None
+
+
+def _remove_private(path: str) -> None:
+    """Remove ``path`` if it is one of ours (a user's own store is never touched)."""
+    if _private_dir is not None and os.path.dirname(path) == _private_dir:
+        os.unlink(path)
 
 
 def _private_file(stem: str, data: bytes) -> str:

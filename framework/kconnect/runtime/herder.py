@@ -10,6 +10,7 @@ AlreadyExistsException -> 409, ConfigException -> 400).
 from __future__ import annotations
 
 import abc
+import ssl
 from collections.abc import Mapping
 from typing import Any
 
@@ -61,6 +62,8 @@ class Herder(abc.ABC):
     """What REST and the CLI use. Connector configs are string maps, as in Kafka."""
 
     registry: PluginRegistry
+    #: the TLS context for requests to other workers' https listeners (None: the system's)
+    rest_client_ssl_context: ssl.SSLContext | None = None
 
     # -- lifecycle ---------------------------------------------------------------------------
     @abc.abstractmethod
@@ -153,6 +156,13 @@ class Herder(abc.ABC):
 
     @abc.abstractmethod
     def reset_connector_offsets(self, name: str) -> str: ...
+
+    def set_cluster_logger_level(self, namespace: str, level: str) -> None:
+        """``PUT /admin/loggers/{namespace}?scope=cluster`` (``level``: a log4j name). One
+        standalone worker is the whole cluster: the level is set here, at once."""
+        from kconnect.runtime.loggers import LoggerLevels
+
+        LoggerLevels().set_level(namespace, level)
 
     # -- internal (inter-worker) ---------------------------------------------------------------
     def put_task_configs(

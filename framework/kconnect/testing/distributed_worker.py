@@ -24,9 +24,21 @@ class DistributedWorker(WorkerProcess):
 
     mode = "distributed"
 
-    def __init__(self, workdir: Path, worker_props: Mapping[str, Any], name: str = "worker"):
+    def __init__(
+        self,
+        workdir: Path,
+        worker_props: Mapping[str, Any],
+        name: str = "worker",
+        scheme: str = "http",
+    ):
         super().__init__(workdir, worker_props, (), None, name)
+        self.scheme = scheme
+        #: set ``session.verify``/``session.cert`` for https listeners
         self.session = requests.Session()
+
+    @property
+    def rest_url(self) -> str:
+        return f"{self.scheme}://127.0.0.1:{self.rest_port}"
 
     @property
     def worker_id(self) -> str:
@@ -87,9 +99,12 @@ class DistributedCluster:
         bootstrap_servers: str,
         group_id: str,
         extra: Mapping[str, Any] | None = None,
+        scheme: str = "http",
     ):
         self.workdir = Path(workdir)
         self.group_id = group_id
+        #: the workers' listener scheme; https needs the listeners.https.ssl.* keys in ``extra``
+        self.scheme = scheme
         self.props: dict[str, Any] = {
             "bootstrap.servers": bootstrap_servers,
             "group.id": group_id,
@@ -114,12 +129,12 @@ class DistributedCluster:
         port = free_port()
         props = {
             **self.props,
-            "listeners": f"http://127.0.0.1:{port}",
+            "listeners": f"{self.scheme}://127.0.0.1:{port}",
             "rest.advertised.host.name": "127.0.0.1",
             "rest.advertised.port": str(port),
             **overrides,
         }
-        worker = DistributedWorker(self.workdir, props, name=f"worker-{port}")
+        worker = DistributedWorker(self.workdir, props, name=f"worker-{port}", scheme=self.scheme)
         worker.rest_port = port
         self.workers.append(worker)
         return worker

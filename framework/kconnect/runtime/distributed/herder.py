@@ -28,7 +28,7 @@ from typing import Any, TypeVar
 
 from kconnect.api.errors import AlreadyExistsException, ConnectException, NotFoundException
 from kconnect.plugins import PluginRegistry, worker_registry
-from kconnect.rest import forwarding
+from kconnect.rest import forwarding, server_tls
 from kconnect.runtime.abstract_herder import AbstractHerder
 from kconnect.runtime.distributed.assignor import (
     ConfigSnapshot,
@@ -75,7 +75,12 @@ def advertised_url(config: WorkerConfig) -> str:
     if not scheme:
         listeners = config.get("listeners") or ["http://"]
         scheme = listeners[0].split("://", 1)[0].lower() or "http"
-    host, _, port = config.worker_id.rpartition(":")
+    return worker_url(scheme, config.worker_id)
+
+
+def worker_url(scheme: str, worker_id: str) -> str:
+    """The REST URL of the worker ``worker_id`` (its advertised host:port)."""
+    host, _, port = worker_id.rpartition(":")
     if ":" in host and not host.startswith("["):
         host = f"[{host}]"
     return f"{scheme}://{host}:{port}/"
@@ -87,6 +92,14 @@ class DistributedHerder(AbstractHerder):
     def __init__(self, config: WorkerConfig, registry: PluginRegistry | None = None):
         registry = worker_registry(config, registry)
         self.url = advertised_url(config)
+        # As Kafka's RestClient: other workers are called with this worker's own https listener
+        # keystore and truststore (they may require a client certificate). Built once, here, so
+        # a store that cannot be read stops the worker at start.
+        self.rest_client_ssl_context = (
+            server_tls.client_ssl_context(config.originals())
+            if self.url.startswith("https:")
+            else None
+        )
         offset_store, config_store, status_store = create_stores(registry, config, distributed=True)
         self.member: WorkerGroupMember | None = None
         self._requests: queue.Queue[
@@ -214,6 +227,8 @@ class DistributedHerder(AbstractHerder):
         # Joins, heartbeats; on_assigned / on_revoked run here, on this thread. A request or a
         # config change wakes the poll up.
         self.member.poll(int(_TICK_S * 1000))
+        if self.member is not None and self.member.rebalancing():
+            self.worker.metrics.rebalance.started()
         if self._config_dirty.is_set():
             self._config_dirty.clear()
             self._on_config_changed()
@@ -343,6 +358,9 @@ class DistributedHerder(AbstractHerder):
             self._tasks = (self._tasks - set(assignment.revoked_tasks)) | set(assignment.tasks)
         self._generation = generation
         self.status.generation = generation
+        self.worker.metrics.rebalance.completed_with(
+            generation, self._leader_url or "", protocol.protocol_name
+        )
         if self.snapshot().offset < assignment.config_offset:
             self._read_config_to_end()
             if self.snapshot().offset < assignment.config_offset:
@@ -443,6 +461,21 @@ class DistributedHerder(AbstractHerder):
     def on_session_key_update(self, key: SessionKeyRecord) -> None:
         self.session_keys.on_update(key)
 
+    def set_cluster_logger_level(self, namespace: str, level: str) -> None:
+        """Every worker running now sets the level when it reads the record back (this one
+        too); any worker may write it, so nothing is forwarded to the leader."""
+        self.config_store.put_logger_level(namespace, level)
+
+    def on_logging_level_update(self, namespace: str, level: str) -> None:
+        """Config store reader thread: a cluster-scope level was written after this worker
+        started. Setting a level is thread-safe and quick, so it is applied right here."""
+        from kconnect.runtime.loggers import LEVELS, LoggerLevels
+
+        if level.upper() not in LEVELS:
+            log.warning("Ignoring invalid level %s for logging namespace %s", level, namespace)
+            return
+        LoggerLevels().set_level(namespace, level.upper())
+
     def _publish_task_configs(self, name: str, configs: list[dict[str, str]]) -> None:
         if self._is_leader:
             self.config_store.put_task_configs(name, configs)
@@ -465,6 +498,7 @@ class DistributedHerder(AbstractHerder):
                 self.session_keys.key_for_signing(),
                 self.session_keys.signature_algorithm,
                 self.request_timeout_s,
+                ssl_context=self.rest_client_ssl_context,
             )
         except Exception as error:  # noqa: BLE001 - retried; the leader may be changing
             log.warning(
@@ -597,7 +631,9 @@ class DistributedHerder(AbstractHerder):
         if self.member is None or self.member.rebalancing():
             raise RebalanceInProgressError()
         status = self.status_store.task(task_id)
-        owner = f"http://{status.worker_id}/" if status is not None else None
+        # The owner serves the scheme this worker does: a cluster's listeners share one.
+        scheme = self.url.split("://", 1)[0]
+        owner = worker_url(scheme, status.worker_id) if status is not None else None
         raise NotAssignedError(f"Task {task_id} is not assigned to this worker", owner)
 
     def alter_connector_offsets(self, name: str, entries: list[tuple[Any, Any]]) -> str:
