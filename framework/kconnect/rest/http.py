@@ -8,6 +8,7 @@ from typing import Any
 import falcon
 import orjson
 from kconnect.rest.errors import ConnectRestError
+from kconnect.runtime.config_json import config_value_text, loads_keeping_numbers
 
 _JSON_TYPES = ("application/json",)
 
@@ -46,11 +47,19 @@ class HerderRef:
         return self._herder
 
 
-def read_json(req: falcon.Request, required: bool = True) -> Any:
+def read_json(req: falcon.Request, required: bool = True, keep_number_text: bool = False) -> Any:
     """The request body as JSON. 415 unless the content type is JSON (as Jersey's @Consumes);
-    400 for a missing or malformed body."""
+    400 for a missing or malformed body. ``keep_number_text`` (connector configs) keeps each
+    number as the text it was written with, as Jackson reads it into a string
+    (``kconnect.runtime.config_json``)."""
     content_type = (req.content_type or "").split(";", 1)[0].strip().lower()
-    raw = req.bounded_stream.read()
+    if req.content_length is None and req.env.get("wsgi.input_terminated"):
+        # A chunked body: bounded_stream (by Content-Length) would read nothing. gunicorn ends
+        # the input at the body's end, and the whole body, at most rest.request.max.bytes, is
+        # already in memory (kconnect.rest.request_buffering).
+        raw = req.stream.read()
+    else:
+        raw = req.bounded_stream.read()
     # Kept for forwarding to the leader and for checking inter-worker signatures.
     req.context.raw_body = raw
     if not raw.strip():
@@ -60,13 +69,17 @@ def read_json(req: falcon.Request, required: bool = True) -> Any:
     if content_type not in _JSON_TYPES and not content_type.endswith("+json"):
         raise ConnectRestError(415, "HTTP 415 Unsupported Media Type")
     try:
-        return orjson.loads(raw)
-    except orjson.JSONDecodeError as error:
+        return loads_keeping_numbers(raw) if keep_number_text else orjson.loads(raw)
+    # orjson.JSONDecodeError is a ValueError; the stdlib parser (keep_number_text) raises
+    # RecursionError for a body nested thousands deep ("[[[[…").
+    except (ValueError, RecursionError) as error:
         raise ConnectRestError(400, f"Request body is not valid JSON: {error}") from None
 
 
-def read_json_object(req: falcon.Request, what: str = "request body") -> dict[str, Any]:
-    body = read_json(req)
+def read_json_object(
+    req: falcon.Request, what: str = "request body", keep_number_text: bool = False
+) -> dict[str, Any]:
+    body = read_json(req, keep_number_text=keep_number_text)
     if not isinstance(body, dict):
         raise ConnectRestError(400, f"The {what} must be a JSON object")
     return body
@@ -79,16 +92,11 @@ def string_map(value: Any, what: str) -> dict[str, Any]:
         raise ConnectRestError(400, f"{what} must be a JSON object of strings")
     out: dict[str, Any] = {}
     for key, item in value.items():
-        if item is None or isinstance(item, str):
-            out[key] = item
-        elif isinstance(item, bool):
-            out[key] = "true" if item else "false"
-        elif isinstance(item, (int, float)):
-            out[key] = str(item)
-        else:
-            raise ConnectRestError(
-                400, f"{what}: the value of {key!r} must be a string, not {type(item).__name__}"
-            )
+        try:
+            # The same strings as a config read from a JSON file (kconnect.runtime.config_json).
+            out[key] = config_value_text(item)
+        except TypeError as error:
+            raise ConnectRestError(400, f"{what}: the value of {key!r} {error}") from None
     return out
 
 

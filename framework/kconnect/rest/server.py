@@ -3,7 +3,8 @@
 The arbiter (the process ``connect-standalone`` starts) binds the listeners and forks one
 worker. The worker builds the Falcon app, then starts the herder in ``post_worker_init`` on a
 thread of its own so the API can answer ``/health`` with "starting" meanwhile, and serves
-requests on ``gthread`` threads. On SIGTERM or SIGINT the herder is stopped inside the worker
+requests on threads once they have arrived whole (:mod:`kconnect.rest.request_buffering`,
+gunicorn's ``gthread`` reading on its event loop). On SIGTERM or SIGINT the herder is stopped inside the worker
 (``worker_int``/``worker_exit``), so tasks stop and offsets are committed before it exits.
 A failed start (Kafka unreachable, a bad connector file) ends the whole server with Kafka's
 exit code.
@@ -22,7 +23,12 @@ from typing import Any
 from gunicorn.app.base import BaseApplication
 from gunicorn.arbiter import Arbiter
 from kconnect.api.errors import ConfigException, ConnectException
+from kconnect.rest import server_tls
+from kconnect.rest.extensions import load_rest_extensions
 from kconnect.rest.http import HerderRef
+from kconnect.rest.listeners import rest_listeners
+from kconnect.rest.request_buffering import BufferingThreadWorker, RequestLimits
+from kconnect.rest.rest_keys import warn_unknown_rest_keys
 
 log = logging.getLogger(__name__)
 
@@ -35,104 +41,16 @@ _REQUEST_THREADS = 16
 
 
 def listener_binds(worker_config: Any) -> tuple[list[str], str]:
-    """(gunicorn bind addresses, scheme) from ``listeners`` or the old ``rest.host.name`` and
-    ``rest.port``. gunicorn serves one TLS setting for all its sockets, so HTTP and HTTPS
-    listeners cannot be mixed."""
-    originals = worker_config.originals()
-    if originals.get("listeners") is None and (
-        originals.get("rest.port") or originals.get("rest.host.name")
-    ):
-        host, port = worker_config.rest_host_port()
-        return [f"{host or '0.0.0.0'}:{port}"], "http"
-    binds, schemes = [], set()
-    for listener in worker_config.get("listeners") or ["http://:8083"]:
-        scheme, sep, rest = listener.strip().partition("://")
-        if not sep or scheme.lower() not in ("http", "https"):
-            raise ConfigException(
-                f"Invalid listener {listener!r}: expected http://host:port or https://host:port",
-                name="listeners",
-            )
-        host, _, port = rest.rpartition(":")
-        if not port.isdigit():
-            raise ConfigException(f"Invalid listener {listener!r}: no port", name="listeners")
-        host = host or "0.0.0.0"
-        if ":" in host and not host.startswith("["):
-            host = f"[{host}]"
-        binds.append(f"{host}:{port}")
-        schemes.add(scheme.lower())
-    if len(schemes) > 1:
-        raise ConfigException(
-            "kconnect cannot serve http and https listeners at the same time; use one scheme",
-            name="listeners",
-        )
-    return binds, schemes.pop()
+    """(gunicorn bind addresses, scheme) of ``listeners`` and ``admin.listeners`` (or the old
+    ``rest.host.name``/``rest.port``); see :mod:`kconnect.rest.listeners`."""
+    listeners = rest_listeners(worker_config)
+    return listeners.binds, listeners.scheme
 
 
 def ssl_options(worker_config: Any) -> dict[str, Any]:
-    """gunicorn TLS settings from ``listeners.https.ssl.*`` (falling back to ``ssl.*``, as Kafka).
-    Keystores must be PEM (``ssl.keystore.type=PEM`` or a ``.pem`` file holding key and chain)
-    or PKCS12, which is converted to PEM."""
-    props = worker_config.originals()
-
-    def get(key: str) -> Any:
-        value = props.get(f"listeners.https.ssl.{key}")
-        return value if value is not None else props.get(f"ssl.{key}")
-
-    location = get("keystore.location")
-    if not location:
-        raise ConfigException(
-            "An https listener needs listeners.https.ssl.keystore.location",
-            name="listeners.https.ssl.keystore.location",
-        )
-    store_type = str(
-        get("keystore.type") or ("PEM" if str(location).endswith(".pem") else "PKCS12")
-    ).upper()
-    if store_type == "PKCS12":
-        certfile = _pkcs12_to_pem(str(location), get("keystore.password"), get("key.password"))
-        keyfile = certfile
-    elif store_type == "PEM":
-        certfile = keyfile = str(location)
-    else:
-        raise ConfigException(
-            f"Unsupported keystore type {store_type}: use PEM or PKCS12",
-            name="listeners.https.ssl.keystore.type",
-        )
-    options: dict[str, Any] = {"certfile": certfile, "keyfile": keyfile}
-    truststore = get("truststore.location")
-    if truststore:
-        options["ca_certs"] = str(truststore)
-    client_auth = str(get("client.auth") or "none").lower()
-    import ssl
-
-    options["cert_reqs"] = {"required": ssl.CERT_REQUIRED, "requested": ssl.CERT_OPTIONAL}.get(
-        client_auth, ssl.CERT_NONE
-    )
-    return options
-
-
-def _pkcs12_to_pem(location: str, password: Any, key_password: Any) -> str:
-    import tempfile
-
-    from cryptography.hazmat.primitives.serialization import (
-        Encoding,
-        NoEncryption,
-        PrivateFormat,
-        pkcs12,
-    )
-
-    with open(location, "rb") as f:
-        data = f.read()
-    secret = str(password).encode() if password else None
-    key, cert, extra = pkcs12.load_key_and_certificates(data, secret)
-    if key is None or cert is None:
-        raise ConfigException(f"Keystore {location} holds no private key and certificate")
-    fd, path = tempfile.mkstemp(prefix="kconnect-tls-", suffix=".pem")
-    with os.fdopen(fd, "wb") as out:
-        out.write(key.private_bytes(Encoding.PEM, PrivateFormat.PKCS8, NoEncryption()))
-        out.write(cert.public_bytes(Encoding.PEM))
-        for more in extra or []:
-            out.write(more.public_bytes(Encoding.PEM))
-    return path
+    """gunicorn TLS settings for https listeners; see :mod:`kconnect.rest.server_tls`."""
+    admin_separate = rest_listeners(worker_config).admin_separate
+    return server_tls.ssl_options(worker_config.originals(), admin_separate)
 
 
 class RestServerApplication(BaseApplication):
@@ -145,15 +63,30 @@ class RestServerApplication(BaseApplication):
         self.herder_ref = HerderRef()
         self._stop_lock = threading.Lock()
         self._stopped = False
+        # Checked here, before gunicorn binds anything: a listener, TLS or REST extension
+        # setting that cannot be honoured stops the worker with its message (serve() prints it).
+        props = worker_config.originals()
+        warn_unknown_rest_keys(props, worker_config.definition.names())
+        self.listeners = rest_listeners(worker_config)
+        self.tls_options = (
+            server_tls.ssl_options(props, self.listeners.admin_separate)
+            if self.listeners.scheme == "https"
+            else {}
+        )
+        self.rest_extensions = load_rest_extensions(props)
         super().__init__()
 
     def load_config(self) -> None:
-        binds, scheme = listener_binds(self.worker_config)
+        binds = self.listeners.binds
+        #: read by BufferingThreadWorker in the worker process
+        self.request_limits = RequestLimits.from_worker_config(self.worker_config)
         graceful_s = float(self.worker_config.get("task.shutdown.graceful.timeout.ms")) / 1000
         settings: dict[str, Any] = {
             "bind": binds,
             "workers": 1,
-            "worker_class": "gthread",
+            # gthread that reads each request whole on its event loop before a thread serves
+            # it, bounded in time and size (rest.request.read.timeout.ms, .max.bytes).
+            "worker_class": BufferingThreadWorker,
             "threads": _REQUEST_THREADS,
             # The herder lives in this one worker: recycling it would restart every connector.
             "max_requests": 0,
@@ -174,18 +107,24 @@ class RestServerApplication(BaseApplication):
             "worker_abort": self._worker_int,
             "worker_exit": self._worker_exit,
         }
-        if scheme == "https":
-            settings.update(ssl_options(self.worker_config))
+        settings.update(self.tls_options)
         for key, value in settings.items():
             self.cfg.set(key, value)
 
     def load(self) -> Any:
         from kconnect.rest.app import create_app
 
-        return create_app(self.herder_ref, self.worker_config)
+        return create_app(
+            self.herder_ref,
+            self.worker_config,
+            listeners=self.listeners,
+            extensions=self.rest_extensions,
+        )
 
     # -- hooks (all run in the worker process) -------------------------------------------------
     def _post_worker_init(self, worker: Any) -> None:
+        # Listeners on port 0 are known by the port they got (sockets are in bind order).
+        self.listeners.sockets_bound([sock.getsockname() for sock in worker.sockets])
         threading.Thread(
             target=self._start_herder, args=(worker,), name="herder-startup", daemon=True
         ).start()

@@ -126,6 +126,35 @@ def _common_definition() -> ConfigDef:
             "Sets the advertised listener (HTTP or HTTPS) which will be given to other workers.",
         )
         .define(
+            "admin.listeners",
+            T.LIST,
+            None,
+            None,
+            I.LOW,
+            "List of comma-separated URIs the Admin REST API (/admin) will listen on. Unset: "
+            "/admin is served on the listeners. An empty value disables the Admin REST API.",
+        )
+        .define(
+            "rest.extension.classes",
+            T.LIST,
+            "",
+            None,
+            I.LOW,
+            "Comma-separated names of ConnectRestExtension classes, loaded and called in the "
+            "order specified (e.g. Kafka's BasicAuthSecurityRestExtension). An unknown name "
+            "stops the worker.",
+        )
+        .define(
+            "rest.basic.auth.jaas.config.file",
+            T.STRING,
+            None,
+            None,
+            I.LOW,
+            "kconnect only: the JAAS configuration file (with a KafkaConnect entry) that "
+            "BasicAuthSecurityRestExtension reads users from. Unset: "
+            "-Djava.security.auth.login.config=<file> in KAFKA_OPTS, as for Kafka Connect.",
+        )
+        .define(
             "access.control.allow.origin",
             T.STRING,
             "",
@@ -158,6 +187,27 @@ def _common_definition() -> ConfigDef:
             "How long a REST request waits for the herder before it fails with 500.",
         )
         .define(
+            "rest.request.max.bytes",
+            T.LONG,
+            4 * 1024 * 1024,
+            Range.at_least(0),
+            I.LOW,
+            "kconnect only: the largest REST request body accepted, in bytes (for a chunked "
+            "body, as sent). A larger one is answered 413 before it is read into memory.",
+        )
+        .define(
+            "rest.request.read.timeout.ms",
+            T.LONG,
+            30000,
+            Range.at_least(1),
+            I.LOW,
+            "kconnect only: how long a client may take to send a whole REST request, head and "
+            "body, from its first byte (from the connection, for a new one). A request not "
+            "complete by then is answered 408 and its connection closed. Requests are read "
+            "without holding a request thread, so slow clients do not starve others; the "
+            "same bound applies to a client reading its answer.",
+        )
+        .define(
             "connector.client.config.override.policy",
             T.STRING,
             "All",
@@ -182,6 +232,16 @@ def _common_definition() -> ConfigDef:
             "If set to true, it allows user requests to reset the set of active topics per connector.",
         )
         .define(
+            "tasks.max.limit",
+            T.INT,
+            256,
+            Range.at_least(1),
+            I.LOW,
+            "kconnect only: the largest tasks.max a connector may have on this worker. Each task "
+            "is a thread with its own Kafka client (about five threads in all), so a connector "
+            "asking for more is refused with 400 at create, update and validate.",
+        )
+        .define(
             "config.providers",
             T.LIST,
             "",
@@ -190,12 +250,58 @@ def _common_definition() -> ConfigDef:
             "Comma-separated names of ConfigProvider classes.",
         )
         .define(
+            "plugin.import.allowed.prefixes",
+            T.LIST,
+            "",
+            None,
+            I.LOW,
+            "kconnect only: module prefixes (such as mycompany.connectors) whose classes may be "
+            "named by Python path without being registered plugins (entry points). Empty: only "
+            "registered plugins load, and no other module is ever imported because of a name in "
+            "a connector config or REST request.",
+        )
+        .define(
             "client.id",
             T.STRING,
             "",
             None,
             I.LOW,
             "An id string to pass to the server when making requests.",
+        )
+        .define(
+            "metrics.prometheus.enable",
+            T.BOOLEAN,
+            True,
+            None,
+            I.LOW,
+            "kconnect only: serve the worker's metrics in Prometheus' text format at GET /metrics, "
+            "collect librdkafka statistics of task clients and call the metrics reporter hooks.",
+        )
+        .define(
+            "metrics.prometheus.port",
+            T.INT,
+            None,
+            None,
+            I.LOW,
+            "kconnect only: also serve the metrics page on this port (unset: only on the REST "
+            "listeners, where REST extensions such as authentication apply).",
+        )
+        .define(
+            "metrics.prometheus.host",
+            T.STRING,
+            "0.0.0.0",
+            None,
+            I.LOW,
+            "kconnect only: the address metrics.prometheus.port listens on.",
+        )
+        .define(
+            "metrics.statistics.interval.ms",
+            T.LONG,
+            10000,
+            Range.at_least(0),
+            I.LOW,
+            "kconnect only: how often the Kafka clients of tasks report statistics (consumer "
+            "lag, producer queue depth) to the metrics; 0 turns them off.",
         )
         .define(
             "exactly.once.source.support",
