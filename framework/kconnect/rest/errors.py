@@ -13,6 +13,7 @@ from typing import Any
 
 import falcon
 import orjson
+from gunicorn.http.errors import ParseException
 from kconnect.api.errors import (
     AlreadyExistsException,
     ConfigException,
@@ -121,6 +122,18 @@ def install(app: falcon.App, herder: Any = None) -> None:
     # Handlers are looked up most-specific first, so falcon.HTTPError keeps its default handler.
     app.add_error_handler(Exception, handle)
     app.add_error_handler(falcon.MediaMalformedError, _malformed_media)
+    # gunicorn parses a chunked body only when a responder reads it, so a malformed one
+    # surfaces here, not on the event loop that answers other parse errors.
+    app.add_error_handler(ParseException, _malformed_body)
+
+
+def _malformed_body(
+    req: falcon.Request, resp: falcon.Response, error: Exception, params: dict[str, Any]
+) -> None:
+    from kconnect.rest.request_buffering import describe_parse_error
+
+    status, message = describe_parse_error(error)
+    raise ConnectRestError(status, message)
 
 
 def _malformed_media(
