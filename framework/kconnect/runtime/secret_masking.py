@@ -38,6 +38,8 @@ PASSWORD_KEYS = frozenset(
         "ssl.keystore.key",
         "ssl.keystore.certificate.chain",
         "ssl.truststore.certificates",
+        # librdkafka's in-memory key, which kconnect itself fills from Java keystores
+        "ssl.key.pem",
         "sasl.jaas.config",
         "sasl.password",
         "sasl.oauthbearer.client.secret",

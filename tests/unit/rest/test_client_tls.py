@@ -1,6 +1,8 @@
 """The TLS context a worker calls other workers with (``server_tls.client_ssl_context``): the https
 listener's keystore as client certificate, its truststore as CAs, host names checked unless
-``ssl.endpoint.identification.algorithm`` is empty; handshakes against a real TLS socket."""
+``ssl.endpoint.identification.algorithm`` is empty; and the listener's own settings for
+gunicorn (``server_tls.ssl_options``): JKS stores too, the key never on disk unencrypted.
+Handshakes against a real TLS socket."""
 
 from __future__ import annotations
 
@@ -9,6 +11,7 @@ import ipaddress
 import os
 import socket
 import ssl
+import tempfile
 import threading
 from pathlib import Path
 from typing import Any
@@ -25,8 +28,12 @@ from cryptography.hazmat.primitives.serialization import (
     pkcs12,
 )
 from cryptography.x509.oid import NameOID
+from gunicorn.config import Config
+from gunicorn.sock import ssl_context as gunicorn_ssl_context
 from kconnect.api.errors import ConfigException
 from kconnect.rest import server_tls
+from kconnect.testing.kafka_jars import KafkaSetupError
+from kconnect.testing.tls import generate_tls
 
 PASSWORD = "store-secret"
 
@@ -170,17 +177,116 @@ def test_bad_settings_are_config_errors_naming_the_key(stores: dict[str, Any], t
     with pytest.raises(ConfigException, match=algorithm):
         server_tls.client_ssl_context({**_listener_props(stores), algorithm: "ldaps"})
     missing = {**_listener_props(stores), "listeners.https.ssl.keystore.location": "/no/ks.p12"}
-    with pytest.raises(ConfigException, match="does not exist"):
+    with pytest.raises(ConfigException) as gone:
         server_tls.client_ssl_context(missing)
+    assert str(gone.value) == (  # as for the Kafka clients
+        "Invalid value /no/ks.p12 for configuration listeners.https.ssl.keystore.location: "
+        "cannot read the file (No such file or directory)"
+    )
 
 
-def test_converted_key_material_does_not_stay_on_disk(stores: dict[str, Any]):
-    server_tls.client_ssl_context(_listener_props(stores))  # makes the private directory
-    private_dir = server_tls._private_dir
-    assert private_dir is not None
-    before = set(os.listdir(private_dir))
+def test_client_context_writes_no_key_material(
+    stores: dict[str, Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    monkeypatch.setattr(server_tls, "_private_dir", None)
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
     server_tls.client_ssl_context(_listener_props(stores))
-    assert set(os.listdir(private_dir)) == before
-    # ... whereas the server side's files stay: gunicorn loads them later.
-    server_tls.ssl_options(_listener_props(stores))
-    assert len(set(os.listdir(private_dir)) - before) == 2
+    assert os.listdir(tmp_path) == []
+
+
+def test_listener_key_is_kept_encrypted_0600_in_a_private_directory(
+    stores: dict[str, Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    """gunicorn loads the key pair from a file, maybe long after start: the file holds the key
+    encrypted with a password only the process knows, and gunicorn's ``ssl_context`` hook
+    loads it with that password; the server it makes requires client certificates."""
+    monkeypatch.setattr(server_tls, "_private_dir", None)
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    props = {**_listener_props(stores), "listeners.https.ssl.client.auth": "required"}
+    options = server_tls.ssl_options(props)
+    certfile = Path(options["certfile"])
+    assert certfile.parent.parent == tmp_path
+    assert certfile.parent.stat().st_mode & 0o777 == 0o700
+    assert certfile.stat().st_mode & 0o777 == 0o600
+    content = certfile.read_bytes()
+    assert b"-----BEGIN ENCRYPTED PRIVATE KEY-----" in content
+    assert b"-----BEGIN PRIVATE KEY-----" not in content
+    assert b"-----BEGIN EC PRIVATE KEY-----" not in content
+    with pytest.raises(ssl.SSLError):  # the file alone is no use
+        ssl.create_default_context(ssl.Purpose.CLIENT_AUTH).load_cert_chain(
+            str(certfile), password=b"guess"
+        )
+
+    config = Config()  # gunicorn's own settings, validated as the server sets them
+    for key, value in options.items():
+        config.set(key, value)
+    server = gunicorn_ssl_context(config)
+    assert server.verify_mode == ssl.CERT_REQUIRED
+    client = server_tls.client_ssl_context(props)
+    assert _serve_once(server, client) == "worker"
+    no_certificate = server_tls.client_ssl_context(
+        {k: v for k, v in props.items() if ".keystore." not in k}
+    )
+    with pytest.raises((ssl.SSLError, ConnectionError)):
+        _serve_once(server, no_certificate)
+
+
+def _serve_once(server: ssl.SSLContext, client: ssl.SSLContext) -> str:
+    """One TLS connection from ``client`` to ``server`` on 127.0.0.1; the common name of the
+    certificate the client presented."""
+    peer: dict[str, Any] = {}
+    with socket.create_server(("127.0.0.1", 0)) as listener:
+        listener.settimeout(10)
+
+        def serve() -> None:
+            conn, _ = listener.accept()
+            try:
+                with server.wrap_socket(conn, server_side=True) as tls:
+                    peer["subject"] = dict(x[0] for x in tls.getpeercert()["subject"])
+                    tls.sendall(b"ok")
+            except (ssl.SSLError, OSError) as error:
+                peer["error"] = error
+
+        thread = threading.Thread(target=serve, daemon=True)
+        thread.start()
+        port = listener.getsockname()[1]
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=10) as raw:
+                with client.wrap_socket(raw, server_hostname="127.0.0.1") as tls:
+                    if tls.recv(2) != b"ok":
+                        raise ConnectionError("closed by the server")
+        finally:
+            thread.join(10)
+    assert "error" not in peer, peer
+    return str(peer["subject"]["commonName"])
+
+
+def test_listener_reads_jks_stores_with_kafka_client_messages(tmp_path_factory):
+    try:
+        tls = generate_tls(tmp_path_factory.mktemp("jks"))
+    except KafkaSetupError as error:  # no JDK: keytool makes the JKS stores
+        pytest.skip(str(error))
+    props = {
+        "listeners.https.ssl.keystore.location": str(tls.client_jks),
+        "listeners.https.ssl.keystore.type": "JKS",
+        "listeners.https.ssl.keystore.password": tls.password,
+        "listeners.https.ssl.key.password": tls.password,
+        "listeners.https.ssl.truststore.location": str(tls.truststore_jks),
+        "listeners.https.ssl.truststore.type": "JKS",
+        "listeners.https.ssl.truststore.password": tls.password,
+        "listeners.https.ssl.client.auth": "required",
+    }
+    options = server_tls.ssl_options(props)
+    config = Config()
+    for key, value in options.items():
+        config.set(key, value)
+    assert _serve_once(gunicorn_ssl_context(config), server_tls.client_ssl_context(props)) == (
+        "kconnect-test-client"
+    )
+    wrong = {**props, "listeners.https.ssl.truststore.password": "n0t-the-one"}
+    with pytest.raises(ConfigException) as raised:
+        server_tls.ssl_options(wrong)
+    message = str(raised.value)
+    assert "listeners.https.ssl.truststore.password" in message
+    assert str(tls.truststore_jks) in message
+    assert "n0t-the-one" not in message and tls.password not in message

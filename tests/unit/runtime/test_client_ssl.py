@@ -17,9 +17,9 @@ from confluent_kafka import Producer
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from kconnect.api.errors import ConfigException
+from kconnect.runtime import jks, tls_stores
 from kconnect.runtime.distributed.kafka_python_client import kafka_python_config
 from kconnect.runtime.states import TaskId
-from kconnect.runtime.worker import client_ssl, jks
 from kconnect.runtime.worker.client_configs import TaskClientSettings, to_librdkafka
 from kconnect.testing.kafka_jars import KafkaSetupError
 from kconnect.testing.tls import TlsFiles, generate_tls
@@ -35,7 +35,7 @@ def tls(tmp_path_factory: pytest.TempPathFactory) -> TlsFiles:
         pytest.skip(str(error))
 
 
-def leaf_and_ca(material: client_ssl.TlsMaterial) -> tuple[x509.Certificate, ...]:
+def leaf_and_ca(material: tls_stores.TlsMaterial) -> tuple[x509.Certificate, ...]:
     assert material.chain_pem is not None
     return tuple(x509.load_pem_x509_certificates(material.chain_pem))
 
@@ -43,7 +43,7 @@ def leaf_and_ca(material: client_ssl.TlsMaterial) -> tuple[x509.Certificate, ...
 @pytest.mark.parametrize("truststore", STORE_TYPES)
 @pytest.mark.parametrize("keystore", STORE_TYPES)
 def test_every_store_type_gives_the_client_key_its_chain_and_the_ca(tls, keystore, truststore):
-    material = client_ssl.load_tls_material(tls.client_props(keystore, truststore))
+    material = tls_stores.load_tls_material(tls.client_props(keystore, truststore))
 
     assert material.key_pem is not None and material.ca_pem is not None
     key = serialization.load_pem_private_key(material.key_pem, None)
@@ -107,7 +107,7 @@ def test_wrong_key_password_of_a_jks_keystore_names_ssl_key_password(tls):
     props = tls.client_props("JKS", "JKS")
     props["ssl.key.password"] = "not-the-key-password"
     with pytest.raises(ConfigException, match=r"ssl\.key\.password\) was incorrect") as raised:
-        client_ssl.load_tls_material(props)
+        tls_stores.load_tls_material(props)
     assert raised.value.name == "ssl.key.password"
     assert str(tls.client_jks) in str(raised.value)
 
@@ -116,7 +116,7 @@ def test_wrong_key_password_of_a_pem_key_names_ssl_key_password(tls):
     props = tls.client_props("PEM-STRINGS", "PEM")
     props["ssl.key.password"] = "nope"
     with pytest.raises(ConfigException, match="ssl.key.password") as raised:
-        client_ssl.load_tls_material(props)
+        tls_stores.load_tls_material(props)
     assert "nope" not in str(raised.value)
 
 
@@ -124,7 +124,7 @@ def test_missing_file_names_the_key_and_the_file(tls, tmp_path):
     props = tls.client_props("PKCS12", "JKS")
     props["ssl.truststore.location"] = str(tmp_path / "gone.jks")
     with pytest.raises(ConfigException) as raised:
-        client_ssl.load_tls_material(props)
+        tls_stores.load_tls_material(props)
     assert raised.value.name == "ssl.truststore.location"
     assert str(raised.value) == (
         f"Invalid value {tmp_path / 'gone.jks'} for configuration ssl.truststore.location: "
@@ -136,7 +136,7 @@ def test_unsupported_store_type_is_named_with_a_way_out(tls):
     props = tls.client_props("PKCS12", "JKS")
     props["ssl.keystore.type"] = "JCEKS"
     with pytest.raises(ConfigException, match="supported store types are JKS, PKCS12, PEM") as e:
-        client_ssl.load_tls_material(props)
+        tls_stores.load_tls_material(props)
     assert e.value.name == "ssl.keystore.type"
     assert "keytool -importkeystore" in str(e.value)
 
@@ -145,7 +145,7 @@ def test_a_pem_file_given_as_jks_says_to_set_pem(tls):
     props = tls.client_props("PKCS12", "PEM")
     props["ssl.truststore.type"] = "JKS"
     with pytest.raises(ConfigException, match="is a PEM file; set ssl.truststore.type=PEM"):
-        client_ssl.load_tls_material(props)
+        tls_stores.load_tls_material(props)
 
 
 def test_kafka_default_store_type_opens_pkcs12_and_pem_too(tls):
@@ -153,7 +153,7 @@ def test_kafka_default_store_type_opens_pkcs12_and_pem_too(tls):
     a PEM file can only mean PEM."""
     props = tls.client_props("PKCS12", "PEM")
     del props["ssl.keystore.type"], props["ssl.truststore.type"]
-    material = client_ssl.load_tls_material(props)
+    material = tls_stores.load_tls_material(props)
     assert material.key_pem and material.ca_pem
 
 
@@ -168,7 +168,7 @@ def test_pem_strings_folded_by_properties_line_continuations(tls):
     ):
         props[key] = " ".join(line.strip() for line in props[key].splitlines())
         assert "\n" not in props[key]
-    material = client_ssl.load_tls_material(props)
+    material = tls_stores.load_tls_material(props)
     assert material.key_pem and len(leaf_and_ca(material)) == 2
 
 
@@ -239,8 +239,8 @@ def test_kafka_python_gets_an_ssl_context_that_completes_a_mutual_handshake(tls)
     assert subject["commonName"] == "kconnect-test-client"
 
 
-def _broker_material(tls: TlsFiles) -> client_ssl.TlsMaterial:
-    return client_ssl.load_tls_material(
+def _broker_material(tls: TlsFiles) -> tls_stores.TlsMaterial:
+    return tls_stores.load_tls_material(
         {
             "ssl.keystore.location": str(tls.broker_keystore),
             "ssl.keystore.password": tls.password,

@@ -156,6 +156,8 @@ def test_traces_written_to_the_status_store_are_masked(monkeypatch: pytest.Monke
         "listeners.https.ssl.truststore.password",
         "connection.password",
         "ssl.keystore.key",
+        "ssl.key.pem",
+        "producer.ssl.key.pem",
     ],
 )
 def test_password_keys(key: str) -> None:

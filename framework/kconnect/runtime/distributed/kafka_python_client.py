@@ -5,7 +5,7 @@ What this module guarantees:
 - :func:`kafka_python_config` turns a worker's Java client properties into kafka-python client
   keywords: connection, security (SASL username/password; Java keystores and truststores of
   type JKS, PKCS12 or PEM as a ready ``ssl_context``, see
-  :mod:`kconnect.runtime.worker.client_ssl`; librdkafka's PEM file keys) and timing keys are
+  :mod:`kconnect.runtime.tls_stores`; librdkafka's PEM file keys) and timing keys are
   translated; every other key (the worker's own, Java-only client keys) is ignored. Java's client
   defaults apply where kafka-python's differ in a way that matters to group membership
   (reconnect backoff, request timeout, retry backoff), and every client gets a ``client_id``.
@@ -29,6 +29,7 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
+from kconnect.runtime import tls_stores
 from kconnect.runtime.worker import client_ssl
 
 log = logging.getLogger(__name__)
@@ -87,7 +88,7 @@ def kafka_python_config(client_config: Mapping[str, Any]) -> dict[str, Any]:
     for key, value in client_config.items():
         if value is None or key in consumed:
             continue
-        text = (client_ssl.text(value) or "").strip()
+        text = (tls_stores.text(value) or "").strip()
         if key in _STRING_KEYS:
             if text:
                 out[_STRING_KEYS[key]] = text
@@ -122,7 +123,7 @@ def kafka_python_config(client_config: Mapping[str, Any]) -> dict[str, Any]:
 def _ssl_context(client_config: Mapping[str, Any], out: dict[str, Any]) -> Any:
     """The ``ssl_context`` for the Java stores in ``client_config``; kafka-python ignores its
     ``ssl_*`` file keywords once it has one, so librdkafka's file keys go into it too."""
-    material = client_ssl.load_tls_material(client_config)
+    material = tls_stores.load_tls_material(client_config)
     return client_ssl.python_ssl_context(
         material,
         check_hostname=out.get("ssl_check_hostname", True),

@@ -6,7 +6,7 @@ Kafka Connect users write Java client keys (``producer.max.request.size``,
 some are spelled differently and a few exist only in Java. This module translates the first,
 renames the second and drops the third with a log line, so existing worker files work unchanged.
 Java keystores and truststores (JKS, PKCS12, PEM) are read by
-:mod:`kconnect.runtime.worker.client_ssl` and given to librdkafka as in-memory PEM.
+:mod:`kconnect.runtime.tls_stores` and given to librdkafka as in-memory PEM.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from typing import Any, TypeVar
 from kconnect.api.config_types import Password
 from kconnect.api.errors import ConfigException, ConnectException
 from kconnect.rest.rest_keys import is_rest_key
+from kconnect.runtime import tls_stores
 from kconnect.runtime.states import TaskId
 from kconnect.runtime.worker import client_ssl
 
@@ -108,7 +109,7 @@ def _librdkafka_tls(java_props: Mapping[str, Any], client: str) -> dict[str, str
     ``java_props``: librdkafka has no JKS and no PKCS12 truststore, and in-memory PEM keeps
     the unencrypted key off the disk."""
     try:
-        material = client_ssl.load_tls_material(java_props)
+        material = tls_stores.load_tls_material(java_props)
     except ConfigException as error:
         raise ConfigException(f"{client}: {error}", name=error.name) from None
     out: dict[str, str] = {}
