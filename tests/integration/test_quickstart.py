@@ -37,3 +37,37 @@ def test_quickstart_copies_the_sample_file_and_cleans_up():
     assert "local-file-sink: RUNNING (task 0 RUNNING)" in output
     assert "Cleaned up." in output
     assert set(glob.glob(f"{tempfile.gettempdir()}/kconnect-quickstart-*")) == before
+
+
+def test_quickstart_avro_goes_through_a_schema_registry_and_cleans_up():
+    pattern = f"{tempfile.gettempdir()}/kconnect-registry-*"
+    before = set(glob.glob(pattern))
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "kconnect.cli",
+            "quickstart",
+            "--avro",
+            "--lines",
+            "300",
+            "--exit-when-done",
+            "--port",
+            "0",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output
+    assert "Schema registry is up at http://127.0.0.1:" in output
+    # Kafka's Avro sample worker file, with Confluent's converter class names
+    assert "connect-avro-standalone.properties" in output
+    assert "All 300 lines arrived" in output
+    assert "line 1: hello from kconnect" in output
+    # the AvroConverter registered the value schema under the topic's subject
+    assert "connect-test-value" in output
+    assert "Stopping the schema registry" in output and "Cleaned up." in output
+    assert set(glob.glob(pattern)) == before

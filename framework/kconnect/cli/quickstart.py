@@ -1,5 +1,7 @@
 """``kconnect quickstart``: a throwaway local Kafka, a standalone worker with a file source and a
-file sink, and a sample file copied through a topic while you watch.
+file sink, and a sample file copied through a topic while you watch. With ``--avro`` a
+throwaway schema registry too, and the worker file of Kafka's
+``connect-avro-standalone.properties`` (AvroConverter for keys and values).
 
 Everything lives in a temporary directory that is removed on exit (Ctrl-C included).
 """
@@ -37,18 +39,31 @@ def _port_free(port: int) -> bool:
 
 
 def write_quickstart_files(
-    workdir: Path, bootstrap: str, input_file: Path, port: int
+    workdir: Path, bootstrap: str, input_file: Path, port: int, registry_url: str | None = None
 ) -> tuple[Path, Path, Path, Path]:
-    """Worker and connector files in the same shape as Apache Kafka's config/ samples."""
+    """Worker and connector files in the same shape as Apache Kafka's config/ samples (with
+    ``registry_url``, Confluent's connect-avro-standalone.properties)."""
     output = workdir / "test.sink.txt"
-    worker = workdir / "connect-standalone.properties"
+    if registry_url is None:
+        worker = workdir / "connect-standalone.properties"
+        converters = (
+            "key.converter=org.apache.kafka.connect.json.JsonConverter\n"
+            "value.converter=org.apache.kafka.connect.json.JsonConverter\n"
+            "key.converter.schemas.enable=true\n"
+            "value.converter.schemas.enable=true\n"
+        )
+    else:
+        worker = workdir / "connect-avro-standalone.properties"
+        converters = (
+            "key.converter=io.confluent.connect.avro.AvroConverter\n"
+            f"key.converter.schema.registry.url={registry_url}\n"
+            "value.converter=io.confluent.connect.avro.AvroConverter\n"
+            f"value.converter.schema.registry.url={registry_url}\n"
+        )
     worker.write_text(
         f"bootstrap.servers={bootstrap}\n"
-        "key.converter=org.apache.kafka.connect.json.JsonConverter\n"
-        "value.converter=org.apache.kafka.connect.json.JsonConverter\n"
-        "key.converter.schemas.enable=true\n"
-        "value.converter.schemas.enable=true\n"
-        f"offset.storage.file.filename={workdir / 'connect.offsets'}\n"
+        + converters
+        + f"offset.storage.file.filename={workdir / 'connect.offsets'}\n"
         "offset.flush.interval.ms=10000\n"
         f"listeners=http://127.0.0.1:{port}\n"
     )
@@ -80,9 +95,14 @@ def _count_lines(path: Path) -> int:
 
 
 def run_quickstart(
-    lines: int = 1000, input_file: str | None = None, exit_when_done: bool = False, port: int = 8083
+    lines: int = 1000,
+    input_file: str | None = None,
+    exit_when_done: bool = False,
+    port: int = 8083,
+    avro: bool = False,
 ) -> int:
     from kconnect.testing import KafkaCluster, KafkaSetupError
+    from kconnect.testing.schema_registry import SchemaRegistry, registry_is_built
 
     workdir = Path(tempfile.mkdtemp(prefix="kconnect-quickstart-"))
     worker_process: subprocess.Popen[bytes] | None = None
@@ -110,13 +130,27 @@ def run_quickstart(
         except KafkaSetupError as error:
             print(f"Could not start Kafka: {error}", file=sys.stderr)
             return 1
+        registry: SchemaRegistry | None = None
         try:
+            if avro:
+                first = "" if registry_is_built() else " (built with Maven on first use, ~2 min)"
+                print(f"Starting a throwaway schema registry{first} ...", flush=True)
+                try:
+                    registry = SchemaRegistry().start()
+                except KafkaSetupError as error:
+                    print(f"Could not start the schema registry: {error}", file=sys.stderr)
+                    return 1
+                print(f"Schema registry is up at {registry.url}")
             if port and not _port_free(port):
                 print(f"Port {port} is taken; using a free one.")
                 port = 0
             rest_port = port or _free_port()
             worker, source, sink, output = write_quickstart_files(
-                workdir, cluster.bootstrap_servers, source_file, rest_port
+                workdir,
+                cluster.bootstrap_servers,
+                source_file,
+                rest_port,
+                registry.url if registry is not None else None,
             )
             print(f"Kafka is up at {cluster.bootstrap_servers}")
             print("Starting: connect-standalone", worker.name, source.name, sink.name)
@@ -160,6 +194,8 @@ def run_quickstart(
                 if shown >= expected and not done_reported:
                     print(f"\nAll {expected} lines arrived in {output}.", flush=True)
                     _show_status(rest_port)
+                    if registry is not None:
+                        _show_subjects(registry.url)
                     done_reported = True
                     if exit_when_done:
                         break
@@ -180,6 +216,9 @@ def run_quickstart(
                 except subprocess.TimeoutExpired:
                     os.killpg(worker_process.pid, signal.SIGKILL)
                     worker_process.wait(10)
+            if registry is not None:
+                print("Stopping the schema registry ...", flush=True)
+                registry.stop()
             print("Stopping Kafka ...", flush=True)
             cluster.stop()
     finally:
@@ -220,6 +259,18 @@ def _show_status(port: int) -> None:
         status = entry["status"]
         tasks = ", ".join(f"task {t['id']} {t['state']}" for t in status["tasks"])
         print(f"   {name}: {status['connector']['state']} ({tasks})")
+
+
+def _show_subjects(url: str) -> None:
+    """The subjects the converters registered, as ``curl <registry>/subjects`` shows them."""
+    try:
+        with urllib.request.urlopen(f"{url}/subjects", timeout=10) as response:
+            subjects = json.loads(response.read())
+    except (OSError, ValueError) as error:
+        print(f"The schema registry at {url} did not answer: {error}")
+        return
+    print(f"GET {url}/subjects")
+    print(f"   {', '.join(sorted(subjects)) or '(none)'}")
 
 
 def _show_new_lines(output: Path, shown: int, limit: int = 5) -> int:

@@ -62,6 +62,13 @@ class SchemaRegistrySetupError(KafkaSetupError):
     """The registry cannot be built or did not start; the message says what to do."""
 
 
+def registry_is_built() -> bool:
+    """Whether the runnable registry is already in the cache (starting it needs no build)."""
+    return (
+        cache_dir() / f"schema-registry-apicurio-{APICURIO_VERSION}" / _COMPLETE_MARKER
+    ).exists()
+
+
 def registry_app_dir() -> Path:
     """The directory holding the runnable registry (a Quarkus runner jar and its ``lib/``).
 
@@ -298,3 +305,29 @@ class SchemaRegistry:
 
     def __repr__(self) -> str:
         return f"SchemaRegistry({self.url if self._port else 'stopped'})"
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python3 -m kconnect.testing.schema_registry --build``: build the registry into the cache
+    now (CI does this before pytest, so no test waits for Maven)."""
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python3 -m kconnect.testing.schema_registry")
+    parser.add_argument(
+        "--build", action="store_true", help="build the registry into the cache if missing"
+    )
+    args = parser.parse_args(argv)
+    if not args.build:
+        parser.print_help()
+        return 2
+    try:
+        app = registry_app_dir()
+    except KafkaSetupError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 1
+    print(app)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

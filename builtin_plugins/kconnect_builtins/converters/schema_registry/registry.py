@@ -75,6 +75,9 @@ class RegistryClient:
 
             raise ConfigException(f"Invalid schema registry settings: {e}") from None
         self._ids: dict[tuple[str, str], int] = {}
+        # Protobuf schemas are read as a serialized FileDescriptorProto (base64), which needs no
+        # .proto parser; the registry converts .proto text registered by others.
+        self._format = "serialized" if schema_type == "PROTOBUF" else None
         self._lock = threading.Lock()
 
     def close(self) -> None:
@@ -115,7 +118,20 @@ class RegistryClient:
     # -- reading ------------------------------------------------------------------------------
     def schema_for_read(self, schema_id: int) -> Any:
         """The registry's Schema object (schema_str, references) of id ``schema_id``."""
-        return self._call(lambda: self._client.get_schema(schema_id), None, "fetching", schema_id)
+        return self._call(
+            lambda: self._client.get_schema(schema_id, fmt=self._format),
+            None,
+            "fetching",
+            schema_id,
+        )
+
+    def referenced_schema(self, subject: str, version: int) -> Any:
+        """The Schema object a schema reference names (``subject``, ``version``)."""
+        return self._call(
+            lambda: self._client.get_version(subject, version, True, self._format).schema,
+            subject,
+            f"fetching version {version} of",
+        )
 
     def version_of(self, subject: str, schema_str: str) -> int | None:
         """The version of ``schema_str`` under ``subject``, or None when it is not there (data
