@@ -398,6 +398,18 @@ class LifecycleHooks:
     def kconnect_worker_started(self, worker_config: Any) -> None:
         """The worker started."""
 
+    @hookspec
+    def kconnect_metrics_reporter_start(self, metrics: Any, worker_id: str) -> None:
+        """A metrics back end (Kafka's MetricsReporter) may start reporting: ``metrics.collect()``
+        yields every metric family of the worker as of that moment (prometheus-client's
+        ``Metric`` objects: name, documentation, type, samples with ``connector``/``task``
+        labels). Call it on your own thread and schedule, never per record; a removed task's
+        series are simply absent from the next call. Only when metrics are enabled."""
+
+    @hookspec
+    def kconnect_metrics_reporter_stop(self, metrics: Any, worker_id: str) -> None:
+        """The worker is stopping: stop reporting and release what the reporter holds."""
+
 
 _hooks: pluggy.PluginManager | None = None
 

@@ -6,6 +6,7 @@ connect-distributed worker.properties
 kconnect distributed worker.properties
 kconnect quickstart
 kconnect plugins
+kconnect new-plugin [--no-input] [-o DIR] [key=value ...]
 """
 
 from __future__ import annotations
@@ -27,15 +28,27 @@ EXIT_CONNECTOR_ERROR = 3
 
 
 def configure_logging(level: str | None = None) -> None:
-    """Log to stderr in Kafka Connect's layout: ``[time] LEVEL message (logger)``."""
+    """Log to stderr in Kafka Connect's layout: ``[time] LEVEL [connector|task-0] message
+    (logger)``, or as JSON lines with ``KCONNECT_LOG_FORMAT=json``."""
+    from kconnect.runtime import log_context
+    from kconnect.runtime.log_format import worker_formatter
+
     level_name = (level or os.environ.get("KCONNECT_LOG_LEVEL") or "INFO").upper()
-    logging.basicConfig(
-        level=getattr(logging, level_name, logging.INFO),
-        format="[%(asctime)s] %(levelname)s %(message)s (%(name)s)",
-        stream=sys.stderr,
-    )
+    # Every line logged for a connector or task carries "[name|task-0] " (runtime.log_context);
+    # KCONNECT_LOG_FORMAT=json writes JSON lines instead (runtime.log_format).
+    log_context.install()
+    root = logging.getLogger()
+    ours = not root.handlers  # basicConfig leaves handlers someone else set up alone
+    logging.basicConfig(level=getattr(logging, level_name, logging.INFO), stream=sys.stderr)
+    for handler in root.handlers if ours else ():
+        handler.setFormatter(worker_formatter())
+        handler.addFilter(log_context.ContextDefaultFilter())
     # librdkafka's Python wrapper and kafka-python are chatty at INFO.
     logging.getLogger("kafka").setLevel(logging.WARNING)
+    # Secrets an error message repeats are masked in every line (runtime.secret_masking).
+    from kconnect.runtime.secret_masking import install_log_masking
+
+    install_log_masking()
 
 
 def read_connector_file(path: str) -> dict[str, str]:
@@ -45,14 +58,15 @@ def read_connector_file(path: str) -> dict[str, str]:
     from kconnect.properties import read_properties
 
     if path.endswith(".json"):
-        import orjson
+        from kconnect.runtime.config_json import config_strings, loads_keeping_numbers
 
         try:
             with open(path, "rb") as f:
-                data = orjson.loads(f.read())
+                # Numbers keep their text, as through REST (kconnect.runtime.config_json).
+                data = loads_keeping_numbers(f.read())
         except FileNotFoundError:
             raise ConfigException(f"Connector config file {path} does not exist") from None
-        except orjson.JSONDecodeError as error:
+        except ValueError as error:
             raise ConfigException(
                 f"Connector config file {path} is not valid JSON: {error}"
             ) from error
@@ -63,7 +77,11 @@ def read_connector_file(path: str) -> dict[str, str]:
             data = config
         if not isinstance(data, dict):
             raise ConfigException(f"Connector config file {path} must hold a JSON object")
-        return {str(k): str(v) for k, v in data.items() if v is not None}
+        try:
+            strings = config_strings(data)
+        except TypeError as error:
+            raise ConfigException(f"Connector config file {path}: {error}") from None
+        return {k: v for k, v in strings.items() if v is not None}
     props = read_properties(path)
     if not props:
         raise ConfigException(f"Connector config file {path} holds no properties")
@@ -154,8 +172,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     quickstart.add_argument(
         "--port", type=int, default=8083, help="REST port (default 8083; 0 picks a free one)"
     )
+    quickstart.add_argument(
+        "--avro",
+        action="store_true",
+        help="also start a schema registry and write Avro (AvroConverter) instead of JSON",
+    )
     quickstart.add_argument("--log-level", default="WARNING")
     sub.add_parser("plugins", help="list the installed plugins and the broken ones")
+    from kconnect.cli.new_plugin import add_arguments as add_new_plugin_arguments
+
+    add_new_plugin_arguments(
+        sub.add_parser("new-plugin", help="create a plugin package from the plugin template")
+    )
     args = parser.parse_args(argv)
     if args.command == "standalone":
         configure_logging(args.log_level)
@@ -175,10 +203,15 @@ def main(argv: Sequence[str] | None = None) -> int:
             input_file=args.input,
             exit_when_done=args.exit_when_done,
             port=args.port,
+            avro=args.avro,
         )
     if args.command == "plugins":
         configure_logging("WARNING")
         return _plugins_main(args)
+    if args.command == "new-plugin":
+        from kconnect.cli.new_plugin import run_new_plugin
+
+        return run_new_plugin(args)
     parser.error(f"unknown command {args.command}")
     return EXIT_USAGE
 

@@ -16,13 +16,20 @@ EXIT_BAD_CONFIG = 1
 def load_distributed_config(worker_file: str):
     """The worker's settings; ConfigException names the file and the key."""
     from kconnect.properties import read_properties
+    from kconnect.runtime.secret_masking import config_values_message
     from kconnect.runtime.worker_config import DistributedWorkerConfig
+    from kconnect.runtime.worker_plugins import check_worker_converters
 
     props = read_properties(worker_file)
     try:
-        return DistributedWorkerConfig(props)
+        config = DistributedWorkerConfig(props)
+        # As Kafka: a converter class that cannot be found stops the worker before it starts.
+        check_worker_converters(config)
     except ConfigException as error:
         raise ConfigException(f"Invalid worker configuration in {worker_file}: {error}") from error
+    # As Kafka does, with password-type values as [hidden].
+    log.info("%s", config_values_message("DistributedConfig", config))
+    return config
 
 
 def start_distributed_herder(worker_config):

@@ -25,17 +25,28 @@ def load_standalone_configs(worker_file: str, connector_files: Sequence[str]):
     from kconnect.cli import read_connector_file
     from kconnect.properties import read_properties
     from kconnect.runtime.worker_config import WorkerConfig
+    from kconnect.runtime.worker_plugins import check_worker_converters
 
     worker_props = read_properties(worker_file)
     try:
         worker_config = WorkerConfig(worker_props)
+        # As Kafka: a converter class that cannot be found stops the worker before it starts.
+        check_worker_converters(worker_config)
     except ConfigException as error:
         raise ConfigException(f"Invalid worker configuration in {worker_file}: {error}") from error
+    from kconnect.runtime.secret_masking import config_values_message
+
+    log.info("%s", config_values_message("StandaloneConfig", worker_config))
     connectors = []
     for path in connector_files:
         props = read_connector_file(path)
         if not props.get("name"):
             raise ConfigException(f'Connector config file {path} has no "name"', name="name")
+        from kconnect.runtime.connector_names import invalid_name_message
+
+        bad_name = invalid_name_message(props["name"])
+        if bad_name is not None:
+            raise ConfigException(f"Connector config file {path}: {bad_name}", name="name")
         connectors.append((path, props))
     return worker_config, connectors
 

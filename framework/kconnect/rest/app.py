@@ -2,7 +2,9 @@
 
 ``create_app(herder, worker_config)`` builds it: orjson media handlers, Kafka's error shape for
 every failure, one resource class per REST resource, CORS and extra response headers from the
-worker config, and the REST extensions registered under the ``kconnect.hooks`` entry points.
+worker config, ``/admin`` only where ``admin.listeners`` says, then the REST extensions of
+``rest.extension.classes`` (Basic authentication…) and those registered under the
+``kconnect.hooks`` entry points.
 """
 
 from __future__ import annotations
@@ -13,13 +15,15 @@ from typing import Any
 import falcon
 import falcon.media
 import orjson
-from kconnect.plugins import PluginRegistry, hooks
-from kconnect.plugins import registry as default_registry
+from kconnect.plugins import PluginRegistry, hooks, worker_registry
 from kconnect.rest import errors
+from kconnect.rest.encoded_names import EncodedSlashNames
+from kconnect.rest.extensions import RestExtension, load_rest_extensions
 from kconnect.rest.http import HerderRef
+from kconnect.rest.listeners import AdminListenerMiddleware, RestListeners, rest_listeners
 from kconnect.rest.middleware import CorsMiddleware, ResponseHeadersMiddleware, parse_header_rules
 from kconnect.rest.openapi import openapi_document
-from kconnect.rest.resources import connector_plugins, connectors, loggers, offsets, root
+from kconnect.rest.resources import connector_plugins, connectors, loggers, metrics, offsets, root
 
 log = logging.getLogger(__name__)
 
@@ -34,17 +38,25 @@ def _setting(worker_config: Any, key: str, default: Any) -> Any:
 
 
 def create_app(
-    herder: Any, worker_config: Any = None, registry: PluginRegistry | None = None
+    herder: Any,
+    worker_config: Any = None,
+    registry: PluginRegistry | None = None,
+    *,
+    listeners: RestListeners | None = None,
+    extensions: list[RestExtension] | None = None,
 ) -> falcon.App:
-    """The WSGI app. ``herder`` is a herder, or a :class:`HerderRef` filled in once it started."""
+    """The WSGI app. ``herder`` is a herder, or a :class:`HerderRef` filled in once it started.
+    ``listeners`` and ``extensions`` (``rest.extension.classes``) are read from
+    ``worker_config`` unless the server already did."""
     ref = herder if isinstance(herder, HerderRef) else HerderRef(herder)
     if registry is None:
-        registry = getattr(ref.peek(), "registry", None) or default_registry()
+        registry = getattr(ref.peek(), "registry", None) or worker_registry(worker_config)
     timeout_s = (
         float(_setting(worker_config, "rest.request.timeout.ms", _DEFAULT_TIMEOUT_S * 1000)) / 1000
     )
 
-    middleware: list[Any] = []
+    # Names stored with a '/' stay reachable (and deletable) through their %2F-encoded URL.
+    middleware: list[Any] = [EncodedSlashNames()]
     rules = parse_header_rules(str(_setting(worker_config, "response.http.headers.config", "")))
     if rules:
         middleware.append(ResponseHeadersMiddleware(rules))
@@ -56,6 +68,14 @@ def create_app(
             )
         )
 
+    if listeners is None and hasattr(worker_config, "originals"):
+        listeners = rest_listeners(worker_config)
+    if listeners is not None and listeners.admin is not None:
+        middleware.append(AdminListenerMiddleware(listeners))
+    if extensions is None:
+        props = worker_config.originals() if hasattr(worker_config, "originals") else worker_config
+        extensions = load_rest_extensions(props or {})
+
     app = falcon.App(middleware=middleware)
     json_handler = falcon.media.JSONHandler(dumps=orjson.dumps, loads=orjson.loads)
     app.req_options.media_handlers = falcon.media.Handlers({falcon.MEDIA_JSON: json_handler})
@@ -63,7 +83,7 @@ def create_app(
     # Kafka's own examples call ".../config/validate/" with the trailing slash.
     app.req_options.strip_url_path_trailing_slash = True
     app.req_options.auto_parse_qs_csv = False
-    errors.install(app)
+    errors.install(app, ref)
 
     tracking = bool(_setting(worker_config, "topic.tracking.enable", True))
     tracking_reset = bool(_setting(worker_config, "topic.tracking.allow.reset", True))
@@ -104,9 +124,14 @@ def create_app(
         "/connector-plugins/{plugin}/config/validate",
         connector_plugins.ConnectorPluginValidateResource(ref),
     )
+    app.add_route("/metrics", metrics.MetricsResource(ref))
     app.add_route("/admin/loggers", loggers.LoggersResource(levels))
-    app.add_route("/admin/loggers/{logger}", loggers.LoggerResource(levels))
+    app.add_route("/admin/loggers/{logger}", loggers.LoggerResource(levels, ref))
 
+    # Extensions come after CORS and listener routing: their middleware (authentication) sees
+    # only requests those let through.
+    for extension in extensions:
+        extension.register(app, ref)
     try:
         hooks().hook.kconnect_rest_extension(app=app, herder=ref)
     except Exception:  # noqa: BLE001 - a broken extension is logged; the API keeps serving

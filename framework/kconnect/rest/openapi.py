@@ -117,10 +117,10 @@ SCHEMAS: dict[str, Any] = {
             "importance": {"type": "string"},
             "documentation": _NULLABLE_STRING,
             "group": _NULLABLE_STRING,
+            "order_in_group": {"type": "integer"},
             "width": {"type": "string"},
             "display_name": {"type": "string"},
             "dependents": {"type": "array", "items": {"type": "string"}},
-            "order": {"type": "integer"},
         }
     ),
     "ConfigValueInfo": _obj(
@@ -433,6 +433,19 @@ def openapi_document() -> dict[str, Any]:
                 ],
                 tag="admin",
             ),
+        },
+        "/metrics": {
+            "get": {
+                "summary": "The worker's metrics in Prometheus' text format",
+                "tags": ["worker"],
+                "responses": {
+                    "200": {
+                        "description": "Prometheus text exposition format (or OpenMetrics)",
+                        "content": {"text/plain": {"schema": {"type": "string"}}},
+                    },
+                    "404": _json(_ref("ErrorMessage"), "Metrics are disabled"),
+                },
+            }
         },
         "/openapi.json": {
             "get": {

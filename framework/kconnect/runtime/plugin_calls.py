@@ -3,7 +3,8 @@
 Connector.start/stop/validate/task_configs and Task.stop run user code. A call that hangs must
 not hang the herder or the REST API, so such calls run on a thread of their own and the caller
 waits at most a bounded time. The stuck thread is left behind (Python cannot kill a thread); it
-is a daemon, so it never keeps the process alive.
+is a daemon, so it never keeps the process alive. The thread logs under its caller's connector
+context (:mod:`kconnect.runtime.log_context`).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from kconnect.api.errors import ConnectException
+from kconnect.runtime import log_context
 
 T = TypeVar("T")
 
@@ -26,8 +28,11 @@ def call_with_timeout(what: str, timeout_s: float, fn: Callable[..., T], *args: 
     PluginTimeoutError naming ``what`` when it takes longer than ``timeout_s`` seconds."""
     outcome: dict[str, Any] = {}
     done = threading.Event()
+    # The plugin logs under the caller's connector context ("[name|worker] "), on its thread.
+    context = log_context.current()
 
     def run() -> None:
+        log_context.set_current(context)
         try:
             outcome["result"] = fn(*args)
         except BaseException as error:  # noqa: BLE001 - handed to the caller

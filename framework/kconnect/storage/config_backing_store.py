@@ -163,5 +163,9 @@ class ConfigBackingStore:
     def put_restart_request(self, request: RestartRequest) -> None:
         raise NotImplementedError
 
+    def put_logger_level(self, namespace: str, level: str) -> None:
+        """Have every worker of the cluster that is running now (not those that join later) set
+        ``namespace``'s log level. Stores of a single worker have no one else to tell."""
+
     def refresh(self, timeout_s: float) -> None:
         """Read every write made so far (by any worker); raise TimeoutError if not done in time."""

@@ -199,6 +199,16 @@ class KafkaConfigBackingStore(ConfigBackingStore):
         ]
         self._write(f"Error writing {request} to Kafka", writes, read_back=True)
 
+    def put_logger_level(self, namespace: str, level: str) -> None:
+        # Any worker may write it, and no worker waits to read it back: as Kafka.
+        writes: list[tuple[str | bytes, bytes | None]] = [
+            (
+                records.LOGGER_CLUSTER_PREFIX + namespace,
+                records.serialize_config_record(records.LoggerLevelRecord(namespace, level)),
+            )
+        ]
+        self._write("Error writing logger level to Kafka", writes, read_back=False)
+
     def _check_privileges(self, action: str) -> None:
         if not self._may_write:
             raise PrivilegedWriteException(
@@ -272,8 +282,13 @@ class KafkaConfigBackingStore(ConfigBackingStore):
         if isinstance(record, records.RestartRecord):
             request = record.request
             return lambda listener: listener.on_restart_request(request)
-        # tasks-fencing-* (exactly-once source) and logger-cluster-* (cluster log levels) are
-        # features kconnect does not have: read, never acted on.
+        if isinstance(record, records.LoggerLevelRecord):
+            # Levels are for the workers running when the record was written: one read while
+            # starting is history, as in Kafka (only records read after start notify).
+            namespace, level = record.namespace, record.level
+            return lambda listener: _notify_logging_level(listener, namespace, level)
+        # tasks-fencing-* (exactly-once source) is a feature kconnect does not have: read,
+        # never acted on.
         return None
 
     def _apply_target_state(
@@ -326,3 +341,9 @@ class KafkaConfigBackingStore(ConfigBackingStore):
         self._inconsistent.discard(name)
         for task in [t for t in self._task_configs if t.connector == name]:
             del self._task_configs[task]
+
+
+def _notify_logging_level(listener: Any, namespace: str, level: str) -> None:
+    on_update = getattr(listener, "on_logging_level_update", None)
+    if on_update is not None:
+        on_update(namespace, level)

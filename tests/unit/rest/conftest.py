@@ -109,7 +109,7 @@ class FakeHerder:
                 "width": "NONE",
                 "display_name": key,
                 "dependents": [],
-                "order": 1,
+                "order_in_group": 1,
             },
             "value": {
                 "name": key,

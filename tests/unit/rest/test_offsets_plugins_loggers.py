@@ -112,7 +112,7 @@ def test_connector_plugin_config(client):
         "width",
         "display_name",
         "dependents",
-        "order",
+        "order_in_group",
     }
     java_name = client.simulate_get(
         "/connector-plugins/org.apache.kafka.connect.file.FileStreamSinkConnector/config"
@@ -146,7 +146,8 @@ def real_client(tmp_path):
 
 
 def test_validate_seed_example(real_client):
-    """Kafka's documented call, trailing slash included: only ``file`` is missing."""
+    """Kafka's documented call, trailing slash included: as Kafka 4.3 answers it, only ``name``
+    is missing (``file`` is optional: standard output)."""
     result = real_client.simulate_put(
         "/connector-plugins/FileStreamSinkConnector/config/validate/",
         json={
@@ -162,7 +163,7 @@ def test_validate_seed_example(real_client):
     errors = {
         c["value"]["name"]: c["value"]["errors"] for c in infos["configs"] if c["value"]["errors"]
     }
-    assert errors == {"file": ['Missing required configuration "file" which has no default value.']}
+    assert errors == {"name": ['Missing required configuration "name" which has no default value.']}
     entry = next(c for c in infos["configs"] if c["definition"]["name"] == "tasks.max")
     assert set(entry["definition"]) == {
         "name",
@@ -175,7 +176,7 @@ def test_validate_seed_example(real_client):
         "width",
         "display_name",
         "dependents",
-        "order",
+        "order_in_group",
     }
     assert set(entry["value"]) == {"name", "value", "recommended_values", "errors", "visible"}
     assert entry["value"]["value"] == "1"
@@ -206,12 +207,12 @@ def test_validate_class_mismatch_and_unknown_plugin(real_client):
 def test_create_invalid_config_with_real_herder_is_400_with_kafka_message(real_client):
     result = real_client.simulate_post(
         "/connectors",
-        json={"name": "s", "config": {"connector.class": "FileStreamSinkConnector", "topics": "t"}},
+        json={"name": "s", "config": {"connector.class": "FileStreamSourceConnector"}},
     )
     assert result.status_code == 400
     assert result.json["message"].startswith(
         "Connector configuration is invalid and contains the following 1 error(s):\n"
-        'Missing required configuration "file" which has no default value.'
+        'Missing required configuration "topic" which has no default value.'
     )
 
 

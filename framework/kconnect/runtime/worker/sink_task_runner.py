@@ -29,6 +29,9 @@ from kconnect.api.records import Headers, SinkRecord, TimestampType
 from kconnect.api.task import ErrantRecordReporter, SinkTask, SinkTaskContext
 from kconnect.api.topic_partition import TopicPartition
 from kconnect.runtime.errors.error_handler import SKIPPED, Skipped, Stage, class_name_of
+from kconnect.runtime.log_context import CLIENT_LOGGER
+from kconnect.runtime.metrics.client_statistics import client_settings
+from kconnect.runtime.metrics.task_metrics import SinkTaskMetrics
 from kconnect.runtime.states import State
 from kconnect.runtime.worker.task_runner import TaskRunner
 
@@ -79,6 +82,8 @@ class SinkTaskRunner(TaskRunner):
     """Runs one SinkTask on its own thread."""
 
     task: SinkTask
+    metrics_class = SinkTaskMetrics
+    metrics: SinkTaskMetrics
     #: times in a row put() refused the pending batch with RetriableException; while it is
     #: not 0 every assigned partition stays paused. A class default, as pausing reads it and
     #: must work on a runner built without __init__ (the pause tests do that).
@@ -125,7 +130,11 @@ class SinkTaskRunner(TaskRunner):
 
     def initialize_task(self) -> None:
         self.task.initialize(RuntimeSinkTaskContext(self))
-        self.consumer = Consumer(self.consumer_config)
+        config = dict(self.consumer_config)
+        # librdkafka's log lines are served by consume() on this thread: they get the context.
+        config["logger"] = CLIENT_LOGGER
+        config.update(client_settings(self.worker_config, self.metrics.client))
+        self.consumer = Consumer(config)
         topics = [
             t.strip() for t in str(self.task_config.get("topics", "")).split(",") if t.strip()
         ]
@@ -160,6 +169,7 @@ class SinkTaskRunner(TaskRunner):
             if not self._batch:
                 messages = consumer.consume(self.max_poll_records, 0.5)
                 if messages:
+                    self.metrics.records_read += len(messages)
                     self._last_messages, self._last_index = messages, None
                     self._batch = self._convert(messages)
             elif self._put_retries:
@@ -356,6 +366,7 @@ class SinkTaskRunner(TaskRunner):
             self.current_offsets.update(self._batch_offsets)
             self._batch_offsets = {}
             return
+        started = time.monotonic()
         try:
             self.task.put(batch)
         except RetriableException as error:
@@ -372,6 +383,7 @@ class SinkTaskRunner(TaskRunner):
         self._batch_offsets = {}
         self._batch = []
         self.records_put += len(batch)
+        self.metrics.put_done(len(batch), time.monotonic() - started)
 
     def _end_retry(self) -> None:
         """No batch waits to be put again any more: resume what the retry paused, unless the
@@ -423,6 +435,7 @@ class SinkTaskRunner(TaskRunner):
         consumer = self.consumer
         if consumer is None:
             return
+        started = time.monotonic()
         current = {
             tp: o
             for tp, o in self.current_offsets.items()
@@ -440,6 +453,8 @@ class SinkTaskRunner(TaskRunner):
             else:
                 log.exception("%s Offset commit failed, rewinding to last committed offsets", self)
                 self._rewind_to_committed(current)
+            self.metrics.offset_commit_skips += 1
+            self.metrics.commit_failed()
             return
         to_commit = []
         for tp, offset in (committable or {}).items():
@@ -459,12 +474,18 @@ class SinkTaskRunner(TaskRunner):
             if self.last_committed.get(tp) != offset:
                 to_commit.append(KafkaTopicPartition(tp.topic, tp.partition, int(offset)))
         if not to_commit:
+            # Nothing moved since the last commit: complete, as Kafka counts it.
+            self.metrics.offset_commit_completions += 1
+            self.metrics.commit_succeeded(time.monotonic() - started)
             return
         try:
             consumer.commit(offsets=to_commit, asynchronous=False)
         except Exception as error:  # noqa: BLE001 - a failed commit is retried next interval
             log.error("%s Commit of offsets failed: %s", self, error)
+            self.metrics.commit_failed()
             return
+        self.metrics.offset_commit_completions += 1
+        self.metrics.commit_succeeded(time.monotonic() - started)
         for committed in to_commit:
             self.last_committed[TopicPartition(committed.topic, committed.partition)] = (
                 committed.offset

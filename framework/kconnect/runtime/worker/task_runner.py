@@ -2,6 +2,9 @@
 
 A task runs on a thread of its own. The herder asks it to pause, resume or stop; the thread
 notices at the next loop iteration. Failures become the FAILED state with the stack trace.
+Everything logged on the task's thread, and by the herder while it stops the task, carries the
+task's ``[connector|task-N] `` context (``runtime.log_context``); the runner's ``metrics`` hold
+its counters (``runtime.metrics``).
 """
 
 from __future__ import annotations
@@ -14,7 +17,9 @@ from typing import Any, Protocol
 
 from kconnect.api.converter import Converter, HeaderConverter
 from kconnect.api.task import Task
+from kconnect.runtime import log_context
 from kconnect.runtime.errors.error_handler import ErrorHandler
+from kconnect.runtime.metrics.task_metrics import TaskMetrics
 from kconnect.runtime.states import State, TargetState, TaskId
 from kconnect.runtime.worker.transformation_chain import TransformationChain
 
@@ -61,6 +66,9 @@ class TaskPlugins:
 class TaskRunner:
     """The thread that runs one task. Subclasses implement :meth:`execute`."""
 
+    #: the counters this kind of task keeps
+    metrics_class: type[TaskMetrics] = TaskMetrics
+
     def __init__(
         self,
         task_id: TaskId,
@@ -85,6 +93,12 @@ class TaskRunner:
         self._task_stop_lock = threading.Lock()
         self._task_stop_called = False
         self._state_changed = threading.Condition()
+        self.metrics = self.metrics_class()
+        # Counts each record that failed (after retries) and when the last one did.
+        reporters = getattr(plugins.error_handler, "reporters", None)
+        if isinstance(reporters, list):
+            reporters.append(self.metrics.errors)
+        self.log_context = log_context.task_prefix(task_id.connector, task_id.task)
         self._thread = threading.Thread(target=self._run, name=f"task-{task_id}", daemon=True)
 
     # -- control (called from the herder's thread) -----------------------------------------------
@@ -102,7 +116,8 @@ class TaskRunner:
         self.plugins.error_handler.stop()  # ends a retry backoff at once
         with self._state_changed:
             self._state_changed.notify_all()
-        self.on_stop_requested()
+        with log_context.scope(self.log_context):
+            self.on_stop_requested()
 
     def await_stop(self, timeout_s: float) -> bool:
         self._thread.join(timeout_s)
@@ -118,6 +133,7 @@ class TaskRunner:
 
     # -- thread ------------------------------------------------------------------------------
     def _run(self) -> None:
+        log_context.set_current(self.log_context)
         try:
             self.initialize_task()
             self.task.start(self.task_config)
@@ -158,6 +174,7 @@ class TaskRunner:
 
     def _set_state(self, state: State, trace: str | None = None) -> None:
         self.state = state
+        self.metrics.state_changed(state.value)
         try:
             self.listener.on_task_state(self.id, state, trace)
         except Exception:  # noqa: BLE001 - a broken listener must not kill the task

@@ -25,7 +25,8 @@ from kconnect.api.converter import Converter, HeaderConverter
 from kconnect.api.errors import ConnectException
 from kconnect.api.storage import OffsetStorageReader
 from kconnect.api.task import SinkTask, SourceTask
-from kconnect.plugins import PluginRegistry, import_python_path
+from kconnect.plugins import ALLOWED_IMPORT_PREFIXES_CONFIG, PluginRegistry
+from kconnect.runtime import log_context
 from kconnect.runtime.config_transformer import WorkerConfigTransformer
 from kconnect.runtime.errors.dead_letter_queue import (
     DeadLetterQueueReporter,
@@ -34,7 +35,9 @@ from kconnect.runtime.errors.dead_letter_queue import (
     errant_record_reporter_enabled,
 )
 from kconnect.runtime.errors.error_handler import ErrorHandler, ErrorReporter
+from kconnect.runtime.metrics.worker_metrics import WorkerMetrics
 from kconnect.runtime.plugin_calls import call_with_timeout
+from kconnect.runtime.secret_masking import config_values_message, declared_password_keys
 from kconnect.runtime.states import State, TargetState, TaskId
 from kconnect.runtime.worker import client_configs
 from kconnect.runtime.worker.sink_task_runner import SinkTaskRunner
@@ -80,6 +83,8 @@ class RunningConnector:
     trace: str | None = None
     #: ``config`` with its ``${...}`` variables resolved: what the connector was started with
     resolved_config: dict[str, str] = field(default_factory=dict)
+    #: the connector's version(), shown in its status (asked once, at creation)
+    version: str | None = None
 
 
 @dataclass
@@ -88,6 +93,17 @@ class RunningTask:
     #: the unresolved configs the task was started with (a changed config means a restart)
     connector_config: dict[str, str]
     task_config: dict[str, str]
+    #: the task's version(), shown in its status
+    version: str | None = None
+
+
+def _version(plugin: Any) -> str | None:
+    """A connector's or task's version(), as Kafka shows it in statuses (None if it has none)."""
+    try:
+        version = plugin.version()
+    except Exception:  # noqa: BLE001 - a plugin that cannot say its version still runs
+        return None
+    return str(version) if version else None
 
 
 def tune_garbage_collector() -> None:
@@ -132,12 +148,16 @@ class Worker:
         self.kafka_cluster_id: str | None = None
         self.plugin_call_timeout_s = float(config.get("rest.request.timeout.ms")) / 1000 * 0.9
         self.config_transformer = WorkerConfigTransformer.from_worker_config(self.props, registry)
+        #: counters, the /metrics page and the metrics reporters (runtime.metrics)
+        self.metrics = WorkerMetrics(self, config.values())
+        log_context.install()
 
     # -- lifecycle -------------------------------------------------------------------------------
     def start(self) -> None:
         tune_garbage_collector()
         self.kafka_cluster_id = self.lookup_kafka_cluster_id()
         self.offset_store.start()
+        self.metrics.start()
         log.info("Worker started (Kafka cluster %s)", self.kafka_cluster_id)
 
     def stop(self) -> None:
@@ -146,6 +166,7 @@ class Worker:
         self.stop_and_await_tasks_of(list(self._tasks))
         self.offset_store.stop()
         self.config_transformer.close()
+        self.metrics.stop()
         log.info("Worker stopped")
 
     def admin_config(self) -> dict[str, Any]:
@@ -174,21 +195,30 @@ class Worker:
             raise ConnectException(f"{class_name} is not a Connector")
         return cls
 
+    @log_context.connector_method
     def start_connector(self, name: str, props: Mapping[str, str], target: TargetState) -> bool:
         """Create and start a connector (unless its target state is STOPPED). True on success;
         a failure is reported as the FAILED state, not raised."""
         with self._lock:
             if name in self._connectors:
                 raise ConnectException(f"Connector with name {name} already exists")
+            self.metrics.connector_startups.attempted()
             try:
                 connector = self.connector_class(props["connector.class"])()
             except Exception as error:  # noqa: BLE001
+                self.metrics.connector_startups.failed()
                 self.listener.on_connector_state(name, State.FAILED, _trace(error))
                 return False
-            running = RunningConnector(name, connector, dict(props))
+            running = RunningConnector(name, connector, dict(props), version=_version(connector))
             self._connectors[name] = running
+        # As Kafka logs ConnectorConfig values: unresolved, password-type values [hidden] (and
+        # masked wherever an error repeats them).
+        hidden = declared_password_keys(connector, name, self.plugin_call_timeout_s)
+        self.config_transformer.masker.add(props[key] for key in hidden if key in props)
+        log.info("[%s] %s", name, config_values_message("ConnectorConfig", props, hidden))
         connector.initialize(_ConnectorContext(self, name))
         if target is TargetState.STOPPED:
+            self.metrics.connector_startups.succeeded()
             self._set_connector_state(running, State.STOPPED)
             return True
         try:
@@ -201,8 +231,10 @@ class Worker:
             )
         except Exception as error:  # noqa: BLE001 - the connector is FAILED, the worker goes on
             log.error("[%s] Failed to start connector", name, exc_info=error)
+            self.metrics.connector_startups.failed()
             self._set_connector_state(running, State.FAILED, _trace(error))
             return False
+        self.metrics.connector_startups.succeeded()
         self._set_connector_state(
             running, State.PAUSED if target is TargetState.PAUSED else State.RUNNING
         )
@@ -216,6 +248,7 @@ class Worker:
         running.trace = trace
         self.listener.on_connector_state(running.name, state, trace)
 
+    @log_context.connector_method
     def connector_failed(self, name: str, error: BaseException) -> None:
         running = self._connectors.get(name)
         if running is not None:
@@ -230,6 +263,11 @@ class Worker:
         running = self._connectors.get(name)
         return running is not None and running.state in (State.RUNNING, State.PAUSED)
 
+    def plugin_version_of(self, key: str | TaskId) -> str | None:
+        """The version of the connector (by name) or task running here, for its status."""
+        running = self._tasks.get(key) if isinstance(key, TaskId) else self._connectors.get(key)
+        return None if running is None else running.version
+
     def connector_names(self) -> list[str]:
         return list(self._connectors)
 
@@ -239,6 +277,7 @@ class Worker:
         except Exception:  # noqa: BLE001
             return "unknown"
 
+    @log_context.connector_method
     def connector_task_configs(self, name: str, max_tasks: int) -> list[dict[str, str]]:
         """The connector's task configs, each with ``task.class`` (and, for sinks, the topics)."""
         running = self._connectors[name]
@@ -286,6 +325,7 @@ class Worker:
         self.stop_and_await_tasks(name)
         self.stop_connector_instance(name)
 
+    @log_context.connector_method
     def stop_connector_instance(self, name: str) -> None:
         """Stop the connector object alone (its tasks, here or elsewhere, are left running)."""
         running = self._connectors.get(name)
@@ -303,6 +343,7 @@ class Worker:
         self.listener.on_connector_state(name, State.UNASSIGNED)
         log.info("[%s] Connector stopped", name)
 
+    @log_context.connector_method
     def restart_connector_instance(
         self, name: str, props: Mapping[str, str], target: TargetState
     ) -> bool:
@@ -350,6 +391,10 @@ class Worker:
     def running_tasks(self) -> list[TaskId]:
         return list(self._tasks)
 
+    def running_connectors(self) -> list[RunningConnector]:
+        """The connector instances of this worker (for metrics)."""
+        return list(self._connectors.values())
+
     def task_started_with(self, task_id: TaskId) -> tuple[dict[str, str], dict[str, str]] | None:
         """(connector config, task config), unresolved, that a running task was started with."""
         running = self._tasks.get(task_id)
@@ -369,6 +414,7 @@ class Worker:
             )
 
     # -- tasks -----------------------------------------------------------------------------------
+    @log_context.task_method
     def start_task(
         self,
         task_id: TaskId,
@@ -379,6 +425,7 @@ class Worker:
         """Create a task thread and start it. True on success; failures become FAILED."""
         if task_id in self._tasks:
             raise ConnectException(f"Task {task_id} already runs on this worker")
+        self.metrics.task_startups.attempted()
         try:
             # Variables are resolved only into what the task itself gets.
             resolved_connector_props = self.config_transformer.transform(connector_props)
@@ -388,27 +435,39 @@ class Worker:
             )
         except Exception as error:  # noqa: BLE001 - the task is FAILED, the worker goes on
             log.error("%s Failed to start task", task_id, exc_info=error)
+            self.metrics.task_startups.failed()
             self.listener.on_task_state(task_id, State.FAILED, _trace(error))
             return False
-        self._tasks[task_id] = RunningTask(runner, dict(connector_props), dict(task_config))
+        self._tasks[task_id] = RunningTask(
+            runner, dict(connector_props), dict(task_config), _version(runner.plugins.task)
+        )
         runner.start()
+        self.metrics.task_startups.succeeded()
         return True
 
     def _task_class(self, connector_props: Mapping[str, str], class_name: str) -> type:
-        """The class ``task.class`` names: a Python path, or the Java class name (as Kafka
-        Connect writes it) of the connector's own task class."""
-        task_class = import_python_path(class_name)
-        if task_class is not None:
-            return task_class
+        """The class ``task.class`` names: the connector's own task class (by Python path or,
+        as Kafka writes it, Java name); another class only from a module the operator allowed,
+        since task configs come from files and the config topic."""
         connector = self.connector_class(connector_props["connector.class"])()
         own = call_with_timeout(
             f"Connector {connector_props.get('name')} task_class()",
             self.plugin_call_timeout_s,
             connector.task_class,
         )
-        if class_name in getattr(own, "java_class_names", ()):
+        path = f"{own.__module__}.{own.__qualname__}"
+        java_names = getattr(own, "java_class_names", ())
+        if class_name.strip() in (path, f"{own.__module__}:{own.__qualname__}", *java_names):
             return own
-        raise ConnectException(f"Task class {class_name} could not be imported")
+        task_class = self.registry.import_class(class_name.strip())
+        if task_class is None:
+            raise ConnectException(
+                f"Task class {class_name} is not the task class of connector class "
+                f"{connector_props['connector.class']} ({path}) and was not imported: Python "
+                "paths outside the registered plugins are imported only from modules the "
+                f"worker setting {ALLOWED_IMPORT_PREFIXES_CONFIG} allows"
+            )
+        return task_class
 
     def _build_task(
         self,
