@@ -55,13 +55,13 @@ def test_unknown_connector_class_names_the_closest_plugins(tmp_path, bootstrap_s
 
 
 def test_missing_required_key_is_reported_in_kafkas_words(tmp_path, bootstrap_servers):
-    connector = {"name": "no-file", "connector.class": "FileStreamSink", "topics": "t"}
+    connector = {"name": "no-topic", "connector.class": "FileStreamSource", "file": "in.txt"}
     code, log = _run_to_exit(
         StandaloneWorker(tmp_path, _worker_props(bootstrap_servers, tmp_path), [connector])
     )
     assert code == 3
     assert "Connector configuration is invalid and contains the following 1 error(s):" in log
-    assert 'Missing required configuration "file" which has no default value.' in log
+    assert 'Missing required configuration "topic" which has no default value.' in log
 
 
 def test_unreachable_bootstrap_servers_fail_in_bounded_time(tmp_path):

@@ -33,15 +33,14 @@ log = logging.getLogger(__name__)
 
 FILE_CONFIG = "file"
 
-# Unlike Apache Kafka 3.x (where a missing "file" silently means stdout), the key is required,
-# as in the Kafka Connect REST examples users learn from; an empty value selects stdout.
+# As in Apache Kafka (3.x and later), "file" is optional: left out or empty, it means stdout.
 CONFIG_DEF = ConfigDef().define(
     FILE_CONFIG,
     ConfigDef.Type.STRING,
-    ConfigDef.NO_DEFAULT_VALUE,
+    None,
     None,
     ConfigDef.Importance.HIGH,
-    "Destination filename. If empty, the standard output will be used",
+    "Destination filename. If not specified, the standard output will be used",
 )
 
 

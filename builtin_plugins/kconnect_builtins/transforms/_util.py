@@ -4,7 +4,6 @@ Key/Value variants, the per-schema cache, config helpers and a few value convers
 from __future__ import annotations
 
 import datetime as _dt
-import decimal as _decimal
 import re
 import threading
 from collections.abc import Callable
@@ -12,7 +11,7 @@ from typing import Any
 
 from kconnect import __version__
 from kconnect.api.config_validators import Validator, invalid_value, render_value
-from kconnect.api.data import Decimal, Schema, SchemaBuilder, Struct, Type
+from kconnect.api.data import Schema, SchemaBuilder, Struct, Type
 from kconnect.api.errors import ConfigException, DataException
 from kconnect.api.records import ConnectRecord, SinkRecord
 
@@ -417,44 +416,3 @@ def wrap_int(value: int, type_: Type) -> int:
     mask = (1 << bits) - 1
     value &= mask
     return value - (1 << bits) if value >> (bits - 1) else value
-
-
-def parse_literal(text: str) -> tuple[Schema | None, Any]:
-    """The schema and value a string literal stands for (part of Kafka's
-    ``Values.parseString``): null, booleans, integers in the narrowest type, floats; anything
-    else is a string."""
-    if text == "":
-        return Schema.STRING_SCHEMA, text
-    token = text.strip()
-    if token == "null":
-        return None, None
-    if token == "true":
-        return Schema.BOOLEAN_SCHEMA, True
-    if token == "false":
-        return Schema.BOOLEAN_SCHEMA, False
-    if token and (token[0].isdigit() or token[0] in "+-"):
-        try:
-            number = _decimal.Decimal(token)
-        except _decimal.InvalidOperation:
-            number = None
-        if number is not None and number.is_finite():
-            if number == number.to_integral_value():
-                integral = int(number)
-                for type_, schema in (
-                    (Type.INT8, Schema.INT8_SCHEMA),
-                    (Type.INT16, Schema.INT16_SCHEMA),
-                    (Type.INT32, Schema.INT32_SCHEMA),
-                    (Type.INT64, Schema.INT64_SCHEMA),
-                ):
-                    if wrap_int(integral, type_) == integral:
-                        return schema, integral
-                return Decimal.schema(0), number
-            exponent = number.as_tuple().exponent
-            scale = -exponent if isinstance(exponent, int) else 0
-            as_float = float(number)
-            if scale != 0 and abs(as_float) != float("inf"):
-                return Schema.FLOAT64_SCHEMA if abs(as_float) > 3.4028235e38 else (
-                    Schema.FLOAT32_SCHEMA
-                ), as_float
-            return Decimal.schema(scale), number
-    return Schema.STRING_SCHEMA, text

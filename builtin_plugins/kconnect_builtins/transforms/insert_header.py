@@ -10,7 +10,8 @@ from kconnect.api.data import Schema
 from kconnect.api.records import ConnectRecord
 from kconnect.api.transform import Transformation
 
-from kconnect_builtins.transforms._util import TRANSFORMS_PACKAGE, parse_literal, plugin_version
+from kconnect_builtins.converters.values import parse_string
+from kconnect_builtins.transforms._util import TRANSFORMS_PACKAGE, plugin_version
 
 HEADER = "header"
 VALUE_LITERAL = "value.literal"
@@ -30,8 +31,10 @@ CONFIG_DEF = (
 class InsertHeader(Transformation[ConnectRecord]):
     """Add a header to each record.
 
-    The literal is typed as Kafka's ``Values.parseString`` types it: ``true``/``false`` are
-    booleans, whole numbers the narrowest integer type, other numbers floats, anything else a
+    The literal is typed as Kafka's ``Values.parseString`` types it (the parser
+    SimpleHeaderConverter reads headers with): ``true``/``false`` are booleans, whole numbers
+    the narrowest integer type, other numbers FLOAT32 or FLOAT64, ``2019-08-23`` a Date (and
+    times and timestamps likewise), ``[1,2]`` an array and ``{a:1}`` a map, anything else a
     string."""
 
     java_class_names = (f"{TRANSFORMS_PACKAGE}.InsertHeader",)
@@ -50,7 +53,9 @@ class InsertHeader(Transformation[ConnectRecord]):
     def configure(self, configs: Mapping[str, Any]) -> None:
         config = CONFIG_DEF.parse(configs)
         self._header = config[HEADER]
-        self._schema, self._value = parse_literal(config[VALUE_LITERAL])
+        # The one literal parser (Kafka's Values.parseString), shared with SimpleHeaderConverter.
+        parsed = parse_string(config[VALUE_LITERAL])
+        self._schema, self._value = (None, None) if parsed is None else parsed
 
     def apply(self, record: ConnectRecord) -> ConnectRecord:
         headers = record.headers.duplicate()

@@ -60,7 +60,12 @@ SCHEMAS: dict[str, Any] = {
         }
     ),
     "ConnectorState": _obj(
-        {"state": _STATE, "worker_id": {"type": "string"}, "trace": {"type": "string"}},
+        {
+            "state": _STATE,
+            "worker_id": {"type": "string"},
+            "trace": {"type": "string"},
+            "version": _NULLABLE_STRING,
+        },
         required=["state", "worker_id"],
     ),
     "TaskState": _obj(
@@ -69,6 +74,7 @@ SCHEMAS: dict[str, Any] = {
             "state": _STATE,
             "worker_id": {"type": "string"},
             "trace": {"type": "string"},
+            "version": _NULLABLE_STRING,
         },
         required=["id", "state", "worker_id"],
     ),

@@ -84,6 +84,8 @@ class AbstractHerder(Herder):
             self.status,
             reconfiguration_requested=self.request_task_reconfiguration,
         )
+        # Statuses carry the version of the connector or task they are about (KIP-891).
+        self.status.version_of = self.worker.plugin_version_of
         self.request_timeout_s = float(config.get("rest.request.timeout.ms")) / 1000
         self.tasks_max_limit = int(config.get(TASKS_MAX_LIMIT))
         self.offsets = ConnectorOffsets(self.worker)
@@ -462,6 +464,9 @@ class AbstractHerder(Herder):
             if self._applied_targets.get(name) is not target:
                 self.worker.set_target_state(name, target)
                 self._applied_targets[name] = target
+                if target is TargetState.STARTED and name in self.worker.connector_names():
+                    # Resumed: generate the tasks it could not while paused.
+                    self._reconfigure_tasks(name)
 
     def _maybe_start_connector(self, snapshot: ClusterConfigState, name: str) -> None:
         config = snapshot.connector_config(name)
@@ -515,6 +520,10 @@ class AbstractHerder(Herder):
         snapshot = self.snapshot()
         config = snapshot.connector_config(name)
         if config is None or not self.worker.is_running(name):
+            return
+        if snapshot.target_state(name) is not TargetState.STARTED:
+            # As Kafka: a paused connector's tasks are not (re)generated; one created PAUSED
+            # has none until it is resumed (see _apply_target_states).
             return
         try:
             max_tasks = int(config.get("tasks.max", "1"))

@@ -13,9 +13,14 @@ from typing import Any
 from kconnect.api.config import Config, ConfigDef, ConfigKey, ConfigValue
 from kconnect.api.connector import Connector, connector_type
 from kconnect.api.errors import ConfigException
-from kconnect.plugins import PluginRegistry
-from kconnect.runtime.connector_config import definition_for
+from kconnect.plugins import PluginRegistry, plugin_version
+from kconnect.runtime.connector_config import (
+    CONNECTOR_CLASS,
+    CONNECTOR_PLUGIN_VERSION,
+    definition_for,
+)
 from kconnect.runtime.plugin_calls import call_with_timeout
+from kconnect.runtime.version_range import InvalidVersionRange, unmet_message
 
 
 def enriched_definition(
@@ -43,8 +48,24 @@ def validate_connector_config(
     connector_class = registry.find("connector", str(class_name))
     connector: Connector = connector_class()
     kind = connector_type(connector_class)
-    base = enriched_definition(definition_for(kind), props, registry)
+    class_path = f"{connector_class.__module__}.{connector_class.__qualname__}"
+    version = plugin_version(connector_class)
+    base = enriched_definition(definition_for(kind, version), props, registry)
     base_values = base.validate(props)
+    try:
+        unmet = unmet_message(class_path, props.get(CONNECTOR_PLUGIN_VERSION), version)
+    except InvalidVersionRange as error:
+        raise ConfigException(str(error), name=CONNECTOR_PLUGIN_VERSION) from error
+    for value in base_values:
+        if value.name == CONNECTOR_PLUGIN_VERSION:
+            value.recommended_values = [version]
+    if unmet is not None:
+        # As Kafka: both keys carry the error, and the connector that is not the one asked
+        # for is not asked to validate anything.
+        for value in base_values:
+            if value.name in (CONNECTOR_CLASS, CONNECTOR_PLUGIN_VERSION):
+                value.add_error_message(unmet)
+        return config_infos(class_path, [(base, base_values)])
     connector_def = call_with_timeout(
         f"Connector {connector_class.__name__} config()", timeout_s, connector.config
     )
@@ -55,8 +76,7 @@ def validate_connector_config(
         dict(props),
     )
     return config_infos(
-        f"{connector_class.__module__}.{connector_class.__qualname__}",
-        [(base, base_values), (connector_def, connector_result.config_values)],
+        class_path, [(base, base_values), (connector_def, connector_result.config_values)]
     )
 
 
@@ -116,6 +136,7 @@ def config_infos(name: str, parts: list[tuple[ConfigDef, list[ConfigValue]]]) ->
 
 
 def _definition_json(key: ConfigKey | None, name: str) -> dict[str, Any]:
+    """Kafka's ConfigKeyInfo, with its field names in its order."""
     if key is None:
         return {
             "name": name,
@@ -125,10 +146,10 @@ def _definition_json(key: ConfigKey | None, name: str) -> dict[str, Any]:
             "importance": "LOW",
             "documentation": "",
             "group": None,
+            "order_in_group": -1,
             "width": "NONE",
             "display_name": name,
             "dependents": [],
-            "order": -1,
         }
     has_default = key.has_default()
     return {
@@ -141,10 +162,10 @@ def _definition_json(key: ConfigKey | None, name: str) -> dict[str, Any]:
         "importance": key.importance.name,
         "documentation": key.documentation,
         "group": key.group,
+        "order_in_group": key.order_in_group,
         "width": key.width.name,
         "display_name": key.display_name or key.name,
         "dependents": list(key.dependents or []),
-        "order": key.order_in_group,
     }
 
 

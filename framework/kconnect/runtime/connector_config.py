@@ -20,6 +20,7 @@ SINK_DLQ_GROUP = "Error Handling"
 
 NAME = "name"
 CONNECTOR_CLASS = "connector.class"
+CONNECTOR_PLUGIN_VERSION = "connector.plugin.version"
 TASKS_MAX = "tasks.max"
 KEY_CONVERTER = "key.converter"
 VALUE_CONVERTER = "value.converter"
@@ -48,8 +49,10 @@ def _alias_validator(kind: str) -> LambdaValidator:
     return LambdaValidator(check, f"unique {kind} aliases")
 
 
-def common_definition() -> ConfigDef:
-    """Kafka's ConnectorConfig: the keys of every connector."""
+def common_definition(connector_version: str | None = None) -> ConfigDef:
+    """Kafka's ConnectorConfig: the keys of every connector, numbered in their groups as
+    Kafka 4.3 numbers them. ``connector_version`` is the default of
+    ``connector.plugin.version`` (the installed connector's version, as Kafka shows it)."""
     return (
         ConfigDef()
         .define(
@@ -81,6 +84,20 @@ def common_definition() -> ConfigDef:
             "Connector class",
         )
         .define(
+            CONNECTOR_PLUGIN_VERSION,
+            T.STRING,
+            connector_version,
+            None,
+            I.MEDIUM,
+            "Version of the connector. A version (1.2.0) or a Maven version range "
+            "([1.0,2.0)) the installed connector's version must match; kconnect installs one "
+            "version of each plugin, so this can only confirm it.",
+            COMMON_GROUP,
+            3,
+            W.MEDIUM,
+            "Connector version",
+        )
+        .define(
             TASKS_MAX,
             T.INT,
             1,
@@ -88,7 +105,7 @@ def common_definition() -> ConfigDef:
             I.HIGH,
             "Maximum number of tasks to use for this connector.",
             COMMON_GROUP,
-            3,
+            4,
             W.SHORT,
             "Tasks max",
         )
@@ -101,7 +118,7 @@ def common_definition() -> ConfigDef:
             "(Deprecated) Whether to enforce that the tasks.max property is respected by the "
             "connector.",
             COMMON_GROUP,
-            4,
+            5,
             W.SHORT,
             "Enforce tasks max",
         )
@@ -115,7 +132,7 @@ def common_definition() -> ConfigDef:
             "that is written to Kafka. This controls the format of the keys in messages written "
             "to or read from Kafka. Defaults to the worker's key.converter.",
             COMMON_GROUP,
-            5,
+            6,
             W.SHORT,
             "Key converter class",
         )
@@ -127,7 +144,7 @@ def common_definition() -> ConfigDef:
             I.LOW,
             "Converter class for the values in messages. Defaults to the worker's value.converter.",
             COMMON_GROUP,
-            6,
+            8,
             W.SHORT,
             "Value converter class",
         )
@@ -139,7 +156,7 @@ def common_definition() -> ConfigDef:
             I.LOW,
             "HeaderConverter class for header values. Defaults to the worker's header.converter.",
             COMMON_GROUP,
-            7,
+            10,
             W.SHORT,
             "Header converter class",
         )
@@ -153,7 +170,7 @@ def common_definition() -> ConfigDef:
             "configuration providers result in a change in the connector's configuration "
             "properties.",
             COMMON_GROUP,
-            8,
+            14,
             W.MEDIUM,
             "Reload Action",
         )
@@ -165,7 +182,7 @@ def common_definition() -> ConfigDef:
             I.LOW,
             "Aliases for the transformations to be applied to records.",
             TRANSFORMS_GROUP,
-            9,
+            12,
             W.LONG,
             "Transforms",
         )
@@ -177,7 +194,7 @@ def common_definition() -> ConfigDef:
             I.LOW,
             "Aliases for the predicates used by transformations.",
             PREDICATES_GROUP,
-            10,
+            13,
             W.LONG,
             "Predicates",
         )
@@ -190,7 +207,7 @@ def common_definition() -> ConfigDef:
             "The maximum duration in milliseconds that a failed operation will be reattempted. The "
             "default is 0, which means no retries will be attempted. Use -1 for infinite retries.",
             ERROR_GROUP,
-            11,
+            1,
             W.MEDIUM,
             "Retry Timeout for Errors",
         )
@@ -203,7 +220,7 @@ def common_definition() -> ConfigDef:
             "The maximum duration in milliseconds between consecutive retry attempts. Jitter will "
             "be added to the delay once this limit is reached to prevent thundering herd issues.",
             ERROR_GROUP,
-            12,
+            2,
             W.MEDIUM,
             "Maximum Delay Between Retries for Errors",
         )
@@ -217,7 +234,7 @@ def common_definition() -> ConfigDef:
             "value and signals that any error will result in an immediate connector task failure; "
             "'all' changes the behavior to skip over problematic records.",
             ERROR_GROUP,
-            13,
+            3,
             W.SHORT,
             "Error Tolerance",
         )
@@ -230,7 +247,7 @@ def common_definition() -> ConfigDef:
             "If true, write each error and the details of the failed operation and problematic "
             "record to the Connect application log.",
             ERROR_GROUP,
-            14,
+            4,
             W.SHORT,
             "Log Errors",
         )
@@ -242,7 +259,7 @@ def common_definition() -> ConfigDef:
             I.MEDIUM,
             "Whether to include in the log the Connect record that resulted in a failure.",
             ERROR_GROUP,
-            15,
+            5,
             W.SHORT,
             "Log Error Details",
         )
@@ -304,10 +321,10 @@ def common_definition() -> ConfigDef:
     )
 
 
-def source_definition() -> ConfigDef:
+def source_definition(connector_version: str | None = None) -> ConfigDef:
     """Kafka's SourceConnectorConfig keys on top of the common ones."""
     return (
-        common_definition()
+        common_definition(connector_version)
         .define(
             "topic.creation.groups",
             T.LIST,
@@ -359,10 +376,10 @@ def source_definition() -> ConfigDef:
     )
 
 
-def sink_definition() -> ConfigDef:
+def sink_definition(connector_version: str | None = None) -> ConfigDef:
     """Kafka's SinkConnectorConfig keys on top of the common ones."""
     return (
-        common_definition()
+        common_definition(connector_version)
         .define(
             TOPICS,
             T.LIST,
@@ -433,12 +450,12 @@ def sink_definition() -> ConfigDef:
     )
 
 
-def definition_for(connector_type: str) -> ConfigDef:
+def definition_for(connector_type: str, connector_version: str | None = None) -> ConfigDef:
     if connector_type == "source":
-        return source_definition()
+        return source_definition(connector_version)
     if connector_type == "sink":
-        return sink_definition()
-    return common_definition()
+        return sink_definition(connector_version)
+    return common_definition(connector_version)
 
 
 #: The worker key bounding every connector's ``tasks.max`` (kconnect only).

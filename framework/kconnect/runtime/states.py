@@ -42,11 +42,15 @@ class Status:
     trace: str | None = None
     generation: int = 0
     changed_at: float = field(default_factory=time.time)
+    #: the connector's or task's version() (KIP-891); None when unknown
+    version: str | None = None
 
     def to_json(self) -> dict[str, object]:
         out: dict[str, object] = {"state": self.state.value, "worker_id": self.worker_id}
         if self.trace:
             out["trace"] = self.trace
+        # Kafka 4.1+ shows "version" on every entry (null when unknown).
+        out["version"] = self.version
         return out
 
 

@@ -37,6 +37,8 @@ class StatusReporter(ConnectorStatusListener):
         #: whether a connector still exists; states of deleted connectors are not written, so a
         #: worker stopping a deleted connector cannot bring its status records back
         self.exists: Callable[[str], bool] = lambda connector: True
+        #: the version of a connector (by name) or task, stamped on its statuses
+        self.version_of: Callable[[str | TaskId], str | None] = lambda key: None
         #: called after every task state change, on the thread that reported it
         self.task_listeners: list[Callable[[TaskId, State, str | None], None]] = []
 
@@ -44,7 +46,9 @@ class StatusReporter(ConnectorStatusListener):
         if not self.exists(connector):
             return
         trace = secret_masker().mask_optional(trace)
-        status = Status(state, self.worker_id, trace, self.generation)
+        status = Status(
+            state, self.worker_id, trace, self.generation, version=self.version_of(connector)
+        )
         self.store.put_connector(connector, status, safe=self.safe_writes)
         self._notify(
             lambda h: h.kconnect_connector_status_changed(
@@ -66,7 +70,9 @@ class StatusReporter(ConnectorStatusListener):
         ):
             return
         self.store.put_task(
-            task_id, Status(state, self.worker_id, trace, self.generation), safe=self.safe_writes
+            task_id,
+            Status(state, self.worker_id, trace, self.generation, version=self.version_of(task_id)),
+            safe=self.safe_writes,
         )
         for listener in self.task_listeners:
             try:

@@ -143,7 +143,7 @@ class KafkaStatusBackingStore(StatusBackingStore):
         value = (
             None
             if status.state is State.DESTROYED
-            else records.serialize_status(status, getattr(status, "version", None))
+            else records.serialize_status(status, status.version)
         )
 
         def on_delivery(error: KafkaError | None, _message: Message) -> None:

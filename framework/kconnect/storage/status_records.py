@@ -171,7 +171,7 @@ def _status(key: str, value: bytes) -> tuple[Status, str | None, bool]:
         raise MalformedRecord(f"'trace' of {key} should be a String")
     if version is not None and not isinstance(version, str):
         raise MalformedRecord(f"'version' of {key} should be a String")
-    status = Status(parsed_state, worker_id, trace, generation)
+    status = Status(parsed_state, worker_id, trace, generation, version=version)
     return status, version, "version" in fields
 
 

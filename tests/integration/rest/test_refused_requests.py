@@ -317,7 +317,9 @@ def test_tasks_max_above_the_worker_limit_is_refused(worker_factory, unique_topi
     assert "Invalid value 300 for configuration tasks.max" in answer.json()["message"]
     assert "tasks.max.limit=4" in answer.json()["message"]
     validate = worker.request(
-        "PUT", "/connector-plugins/VerifiableSource/config/validate", json=verifiable("t", 5)
+        "PUT",
+        "/connector-plugins/VerifiableSource/config/validate",
+        json={**verifiable("t", 5), "name": "big"},
     ).json()
     assert validate["error_count"] == 1
     assert worker.get("/connectors").json() == []

@@ -16,12 +16,14 @@ from kconnect.plugins import (
     PluginDescriptor,
     PluginNotFoundError,
     PluginRegistry,
+    plugin_version,
 )
 from kconnect.rest.errors import ConnectRestError, bad_request
 from kconnect.rest.http import HerderRef, query_flag, read_json, string_map
 from kconnect.runtime.config_validation import _definition_json
 from kconnect.runtime.connector_config import definition_for
 from kconnect.runtime.plugin_calls import call_with_timeout
+from kconnect.runtime.version_range import InvalidVersionRange, unmet_message
 
 #: registry kind -> Kafka's PluginType name, in the order Kafka lists them after the connectors
 _OTHER_KINDS = (
@@ -94,6 +96,18 @@ class ConnectorPluginConfigResource:
 
     def on_get(self, req: falcon.Request, resp: falcon.Response, plugin: str) -> None:
         kind, plugin_class = self._find(plugin)
+        version = plugin_version(plugin_class)
+        try:
+            # KIP-891's ?version=: only the installed version can be described.
+            unmet = unmet_message(
+                f"{plugin_class.__module__}.{plugin_class.__qualname__}",
+                req.get_param("version"),
+                version,
+            )
+        except InvalidVersionRange as error:
+            raise bad_request(str(error)) from None
+        if unmet is not None:
+            raise bad_request(unmet)
         try:
             instance = plugin_class()
         except Exception as error:  # noqa: BLE001 - a plugin that cannot be built is a server fault
@@ -110,7 +124,8 @@ class ConnectorPluginConfigResource:
         )
         keys: dict[str, Any] = dict(own.config_keys if own is not None else {})
         if kind == "connector" and isinstance(instance, Connector):
-            for name, key in definition_for(connector_type(plugin_class)).config_keys.items():
+            common = definition_for(connector_type(plugin_class), version)
+            for name, key in common.config_keys.items():
                 keys.setdefault(name, key)
         resp.media = [_definition_json(key, name) for name, key in keys.items()]
 
@@ -122,7 +137,9 @@ class ConnectorPluginValidateResource:
         self.herder_ref = herder
 
     def on_put(self, req: falcon.Request, resp: falcon.Response, plugin: str) -> None:
-        config: Mapping[str, Any] = string_map(read_json(req), "Connector config")
+        config: Mapping[str, Any] = string_map(
+            read_json(req, keep_number_text=True), "Connector config"
+        )
         config = {k: v for k, v in config.items() if v is not None}
         included = config.get("connector.class")
         if included is not None:
@@ -133,24 +150,5 @@ class ConnectorPluginValidateResource:
         else:
             # Kafka answers 400 here; naming the plugin in the URL is enough to know the class.
             config["connector.class"] = plugin
-        infos = self.herder_ref.get().validate(config)
-        if "name" not in config:
-            infos = _without_missing_name(infos)
-        resp.media = infos
-
-
-def _without_missing_name(infos: dict[str, Any]) -> dict[str, Any]:
-    """Validating a config is done before a connector has a name (Kafka's own examples leave it
-    out), so its absence is not counted as an error here; creating the connector names it."""
-    removed = 0
-    for entry in infos.get("configs", []):
-        value = entry["value"]
-        if value["name"] == "name" and value["value"] is None:
-            kept = [
-                e
-                for e in value["errors"]
-                if not e.startswith('Missing required configuration "name"')
-            ]
-            removed += len(value["errors"]) - len(kept)
-            value["errors"] = kept
-    return {**infos, "error_count": infos["error_count"] - removed}
+        # A config without "name" is reported as Kafka does: one error on the "name" entry.
+        resp.media = self.herder_ref.get().validate(config)

@@ -77,7 +77,7 @@ class ConnectorsResource(_HerderResource):
         resp.media = out
 
     def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
-        body = read_json_object(req)
+        body = read_json_object(req, keep_number_text=True)
         raw_name = body.get("name")
         if raw_name is not None and not isinstance(raw_name, str):
             raise bad_request("Connector name must be a string")
@@ -125,7 +125,11 @@ class ConnectorConfigResource(_HerderResource):
 
     def on_put(self, req: falcon.Request, resp: falcon.Response, connector: str) -> None:
         config = {
-            k: v for k, v in string_map(read_json(req), "Connector config").items() if v is not None
+            k: v
+            for k, v in string_map(
+                read_json(req, keep_number_text=True), "Connector config"
+            ).items()
+            if v is not None
         }
         _check_and_put_name(connector, config)
         created, info = self.herder.put_connector_config(connector, config, allow_replace=True)
@@ -135,7 +139,7 @@ class ConnectorConfigResource(_HerderResource):
         resp.media = info
 
     def on_patch(self, req: falcon.Request, resp: falcon.Response, connector: str) -> None:
-        patch = string_map(read_json(req), "Connector config patch")
+        patch = string_map(read_json(req, keep_number_text=True), "Connector config patch")
         if "name" in patch and patch["name"] != connector:
             raise bad_request(
                 f"Connector name configuration ({patch['name']}) doesn't match connector name "
