@@ -103,22 +103,37 @@ class SourceTaskRunner(TaskRunner):
         metrics = self.metrics
         monotonic = time.monotonic
         next_commit = monotonic() + self.flush_interval_s
-        while not self.stopping:
-            if self.paused:
-                if not self.await_unpaused():
-                    break
-                continue
-            polled_at = monotonic()
-            records = self._poll()
-            if records:
-                metrics.polled(len(records), monotonic() - polled_at)
-                self._send(records)
-            producer.poll(0)
-            self._raise_send_error()
-            if time.monotonic() >= next_commit:
-                self.commit_offsets()
-                next_commit = time.monotonic() + self.flush_interval_s
+        try:
+            while not self.stopping:
+                if self.paused:
+                    if not self.await_unpaused():
+                        break
+                    continue
+                polled_at = monotonic()
+                records = self._poll()
+                if records:
+                    metrics.polled(len(records), monotonic() - polled_at)
+                    self._send(records)
+                producer.poll(0)
+                self._raise_send_error()
+                if time.monotonic() >= next_commit:
+                    self.commit_offsets()
+                    next_commit = time.monotonic() + self.flush_interval_s
+        except Exception:
+            self._commit_offsets_of_a_failed_task()
+            raise
         self.commit_offsets()
+
+    def _commit_offsets_of_a_failed_task(self) -> None:
+        """As Kafka's WorkerSourceTask: when poll(), a transform or a converter fails, the
+        records Kafka already took keep their offsets, so a restart does not read them again.
+        After a failed send nothing is committed (which records Kafka took is then unknown)."""
+        if self._send_error is not None:
+            return
+        try:
+            self.commit_offsets()
+        except Exception:  # noqa: BLE001 - the task's own failure is what gets reported
+            log.exception("%s Failed to commit offsets of the failed task", self)
 
     def _poll(self) -> list[SourceRecord] | None:
         try:
