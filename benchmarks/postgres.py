@@ -1,0 +1,226 @@
+"""PostgreSQL -> Kafka and Kafka -> PostgreSQL through the kconnect-postgres connectors in a
+standalone worker, next to ``psql``'s ``\\copy … TO/FROM`` of the same rows on the same server,
+in one run.
+
+    pip install -e plugins/postgres
+    python benchmarks/postgres.py [--rows 1000000] [--converter json|json-schemas]
+                                  [--batch-max-rows 10000] [--runs 1]
+
+Prints rows/s of each and the ratio to COPY (targets: source >= 30 % of COPY-out, sink >= 50 %
+of COPY-in). The connectors are timed from the first row reaching the topic (or the table) to
+the last, so worker start-up is not counted; COPY is timed around the ``psql`` process. The
+sink reads the topic the source wrote (JsonConverter with schemas: the JDBC sink needs them).
+The table: bigint key, text, numeric(12,2), timestamptz, boolean, integer.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from confluent_kafka import Consumer, TopicPartition
+from kconnect.testing import KafkaCluster
+from kconnect.testing.postgres import PostgresServer, postgres_bin_dir
+from kconnect.testing.standalone_worker import StandaloneWorker
+
+JSON = "org.apache.kafka.connect.json.JsonConverter"
+TABLE = """
+CREATE TABLE {name} (
+    id bigint PRIMARY KEY, label text NOT NULL, amount numeric(12, 2), created timestamptz,
+    flag boolean, quantity integer
+)
+"""
+
+
+def psql_timed(server: PostgresServer, command: str) -> float:
+    """Seconds ``psql -c command`` took."""
+    env = {**os.environ, "PGPASSWORD": server.password}
+    started = time.perf_counter()
+    subprocess.run(
+        [
+            str(postgres_bin_dir() / "psql"),
+            "-X",
+            "-q",
+            "-v",
+            "ON_ERROR_STOP=1",
+            "-h",
+            server.host,
+            "-p",
+            str(server.port),
+            "-U",
+            server.user,
+            "-d",
+            server.database,
+            "-c",
+            command,
+        ],
+        env=env,
+        check=True,
+        stdin=subprocess.DEVNULL,
+    )
+    return time.perf_counter() - started
+
+
+def topic_size(bootstrap: str, topic: str) -> int:
+    consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": "bench-watermarks"})
+    try:
+        low, high = consumer.get_watermark_offsets(TopicPartition(topic, 0), timeout=10)
+        return int(high - low)
+    except Exception:  # noqa: BLE001 - not created yet
+        return 0
+    finally:
+        consumer.close()
+
+
+def table_rows(server: PostgresServer, table: str) -> int:
+    """Rows inserted into ``table`` as the statistics collector has them (cheap to ask; up to a
+    second behind, at the start as at the end)."""
+    out = server.psql(
+        f"SELECT COALESCE((SELECT n_tup_ins FROM pg_stat_user_tables WHERE relname = '{table}'), 0)"
+    )
+    return int(out.strip() or 0)
+
+
+def exact_rows(server: PostgresServer, table: str) -> int:
+    return int(server.psql(f"SELECT count(*) FROM {table}").strip())
+
+
+def measure(progress: Any, target: int, worker: StandaloneWorker, timeout_s: float) -> float:
+    """Rows/s from the first row seen to ``target``."""
+    start = first = None
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if worker.returncode is not None:
+            raise RuntimeError("worker exited:\n" + worker.log_text()[-3000:])
+        count = progress()
+        now = time.perf_counter()
+        if count > 0 and start is None:
+            start, first = now, count
+        if count >= target:
+            assert start is not None and first is not None
+            return (target - first) / (now - start) if now > start else float("inf")
+        time.sleep(0.05)
+    raise RuntimeError(f"timed out after {timeout_s}s:\n" + worker.log_text()[-3000:])
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument(
+        "--converter",
+        choices=["json-schemas", "json"],
+        default="json-schemas",
+        help="source's value converter (the sink always reads JSON with schemas)",
+    )
+    parser.add_argument("--batch-max-rows", type=int, default=10_000)
+    parser.add_argument("--sink-batch-size", type=int, default=10_000)
+    parser.add_argument("--runs", type=int, default=1, help="runs of each; the best is kept")
+    args = parser.parse_args()
+    n = args.rows
+    with (
+        tempfile.TemporaryDirectory(prefix="kconnect-bench-pg-") as tmp,
+        KafkaCluster() as cluster,
+        PostgresServer() as server,
+    ):
+        workdir = Path(tmp)
+        os.chmod(workdir, 0o755)  # psql runs as us; the server never touches this directory
+        bootstrap = cluster.bootstrap_servers
+        server.psql(TABLE.format(name="bench"))
+        server.psql(
+            "INSERT INTO bench SELECT g, 'label-' || g, (g % 100000) / 100.0, "
+            "timestamptz '2024-01-01' + g * interval '1 second', g % 2 = 0, g % 1000 "
+            f"FROM generate_series(1, {n}) g"
+        )
+        server.psql("VACUUM ANALYZE bench")
+        dump = workdir / "bench.copy"
+        copy_out = copy_in = 0.0
+        for _ in range(args.runs):
+            copy_out = max(copy_out, n / psql_timed(server, f"\\copy bench TO '{dump}'"))
+            server.psql("DROP TABLE IF EXISTS bench_copy; " + TABLE.format(name="bench_copy"))
+            copy_in = max(copy_in, n / psql_timed(server, f"\\copy bench_copy FROM '{dump}'"))
+        print(
+            f"{n:,} rows (bigint, text, numeric(12,2), timestamptz, boolean, integer), 1 broker, "
+            f"1 partition, 1 task each, source converter {args.converter}, best of {args.runs}"
+        )
+        print(f"  psql \\copy TO (COPY-out)     {copy_out:>12,.0f} rows/s")
+        print(f"  psql \\copy FROM (COPY-in)    {copy_in:>12,.0f} rows/s")
+
+        source_rate = sink_rate = 0.0
+        for run in range(args.runs):
+            topic_prefix = f"bench-{run}-{time.time_ns()}-"
+            topic = topic_prefix + "bench"
+            credentials = {
+                "connection.url": server.jdbc_url(),
+                "connection.user": server.user,
+                "connection.password": server.password,
+            }
+            schemas = "true" if args.converter == "json-schemas" else "false"
+            props = {
+                "bootstrap.servers": bootstrap,
+                "key.converter": JSON,
+                "value.converter": JSON,
+                "key.converter.schemas.enable": "true",
+                "value.converter.schemas.enable": schemas,
+                "offset.storage.file.filename": str(workdir / f"offsets-{run}"),
+                "offset.flush.interval.ms": "10000",
+            }
+            source = {
+                "name": "bench-source",
+                "connector.class": "PostgresSource",
+                "tasks.max": "1",
+                **credentials,
+                "mode": "incrementing",
+                "incrementing.column.name": "id",
+                "table.whitelist": "bench",
+                "topic.prefix": topic_prefix,
+                "batch.max.rows": str(args.batch_max_rows),
+            }
+            cluster.create_topic(topic, partitions=1)
+            with StandaloneWorker(workdir, props, [source], name=f"source-{run}") as worker:
+                rate = measure(lambda t=topic: topic_size(bootstrap, t), n, worker, 900)
+            source_rate = max(source_rate, rate)
+            if args.converter != "json-schemas":
+                continue
+            table = f"bench_sink_{run}"
+            server.psql(TABLE.format(name=table))
+            sink = {
+                "name": "bench-sink",
+                "connector.class": "PostgresSink",
+                "tasks.max": "1",
+                **credentials,
+                "topics": topic,
+                "table.name.format": table,
+                "insert.mode": "insert",
+                "batch.size": str(args.sink_batch_size),
+                "consumer.override.max.poll.records": "10000",
+            }
+            sink_props = {**props, "value.converter.schemas.enable": "true"}
+            with StandaloneWorker(workdir, sink_props, [sink], name=f"sink-{run}") as worker:
+                rate = measure(lambda t=table: table_rows(server, t), n, worker, 900)
+                worker.wait_for(lambda t=table: exact_rows(server, t) == n, 120, "every row")
+            sink_rate = max(sink_rate, rate)
+        print(
+            f"  PostgresSource -> Kafka      {source_rate:>12,.0f} rows/s"
+            f"  {source_rate / copy_out:6.0%} of COPY-out (target 30%)"
+        )
+        if sink_rate:
+            print(
+                f"  Kafka -> PostgresSink        {sink_rate:>12,.0f} rows/s"
+                f"  {sink_rate / copy_in:6.0%} of COPY-in (target 50%)"
+            )
+        print(
+            json.dumps(
+                {"copy_out": copy_out, "copy_in": copy_in, "source": source_rate, "sink": sink_rate}
+            )
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

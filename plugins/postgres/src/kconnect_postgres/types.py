@@ -1,0 +1,196 @@
+"""PostgreSQL column types <-> Kafka Connect schemas, in both directions.
+
+Reading (source), decided once per query from the result's column descriptions, never per row:
+
+=============================================  ==============================================
+PostgreSQL                                     Connect
+=============================================  ==============================================
+smallint, integer, bigint                      INT16, INT32, INT64
+real, double precision                         FLOAT32, FLOAT64
+numeric(p, s)                                  Decimal with scale s (values carry that scale)
+numeric without a scale                        STRING (its exact digits: Decimal needs a scale)
+boolean                                        BOOLEAN
+bytea                                          BYTES
+date, time, timestamp, timestamptz             Date, Time, Timestamp (UTC), Timestamp
+text, varchar, char, json, jsonb, uuid, …      STRING (json/jsonb as their text)
+one-dimensional arrays of the above            ARRAY of the element's optional schema
+=============================================  ==============================================
+
+Writing (sink, ``auto.create``/``auto.evolve``): the reverse, with Decimal as unconstrained
+``numeric`` (it keeps each value's scale) and Timestamp as ``timestamp`` (UTC, as the JDBC
+connector writes it).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import decimal
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import psycopg
+from kconnect.api import DataException, Date, Decimal, Schema, SchemaBuilder, Time, Timestamp
+from kconnect.api import Type as T
+from psycopg.types.string import TextLoader
+
+#: types psycopg would load as Python objects (dicts, UUIDs, addresses, timedeltas) that
+#: Connect carries as strings: loaded as their text instead.
+TEXT_TYPES = (
+    "json",
+    "jsonb",
+    "uuid",
+    "inet",
+    "cidr",
+    "macaddr",
+    "interval",
+    "money",
+    "xml",
+    "tsvector",
+    "oid",
+)
+
+
+def register_text_loaders(conn: psycopg.Connection) -> None:
+    """Make ``conn`` return the text of the types Connect carries as strings."""
+    for name in TEXT_TYPES:
+        info = conn.adapters.types.get(name)
+        if info is not None:
+            conn.adapters.register_loader(info.oid, TextLoader)
+            # Arrays of them are parsed by the array loader, which uses the element loader.
+
+
+@dataclass(frozen=True)
+class ColumnMapping:
+    """How one result column becomes one struct field."""
+
+    name: str
+    schema: Schema
+    #: Python value from psycopg -> Connect value; None when it is already one
+    convert: Callable[[Any], Any] | None
+
+
+def _scalar(
+    type_name: str, precision: int | None, scale: int | None
+) -> tuple[SchemaBuilder, Callable[[Any], Any] | None]:
+    if type_name == "int2":
+        return SchemaBuilder.int16(), None
+    if type_name == "int4":
+        return SchemaBuilder.int32(), None
+    if type_name == "int8":
+        return SchemaBuilder.int64(), None
+    if type_name == "float4":
+        return SchemaBuilder.float32(), None
+    if type_name == "float8":
+        return SchemaBuilder.float64(), None
+    if type_name == "bool":
+        return SchemaBuilder.bool(), None
+    if type_name == "bytea":
+        return SchemaBuilder.bytes(), bytes
+    if type_name == "numeric":
+        if scale is None or scale < 0:
+            return SchemaBuilder.string(), _decimal_text
+        return Decimal.builder(scale), _decimal_with_scale(scale)
+    if type_name == "date":
+        return Date.builder(), _finite_date
+    if type_name in ("time", "timetz"):
+        return Time.builder(), None
+    if type_name in ("timestamp", "timestamptz"):
+        return Timestamp.builder(), _finite_timestamp
+    if type_name in ("text", "varchar", "bpchar", "name", "char", *TEXT_TYPES):
+        return SchemaBuilder.string(), None
+    return SchemaBuilder.string(), str
+
+
+def column_mapping(
+    conn: psycopg.Connection,
+    name: str,
+    type_oid: int,
+    precision: int | None,
+    scale: int | None,
+    optional: bool,
+) -> ColumnMapping:
+    """The field for a result column of type ``type_oid``."""
+    info = conn.adapters.types.get(type_oid)
+    if info is not None and info.array_oid == type_oid and info.oid != type_oid:
+        element, convert_one = _scalar(info.name, precision, scale)
+        element_schema = element.optional().build()
+        builder = SchemaBuilder.array(element_schema)
+        convert = _array_converter(convert_one) if convert_one is not None else None
+    else:
+        type_name = info.name if info is not None else ""
+        builder, convert = _scalar(type_name, precision, scale)
+    if optional:
+        builder = builder.optional()
+    return ColumnMapping(name, builder.build(), convert)
+
+
+def _array_converter(convert_one: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    def convert(values: list[Any]) -> list[Any]:
+        return [None if v is None else convert_one(v) for v in values]
+
+    return convert
+
+
+def _decimal_text(value: decimal.Decimal) -> str:
+    return str(value)
+
+
+def _decimal_with_scale(scale: int) -> Callable[[decimal.Decimal], decimal.Decimal]:
+    quantum = decimal.Decimal(1).scaleb(-scale)
+
+    def convert(value: decimal.Decimal) -> decimal.Decimal:
+        if not value.is_finite():
+            raise DataException(f"numeric value {value} cannot be a Connect Decimal")
+        return value.quantize(quantum)
+
+    return convert
+
+
+def _finite_date(value: Any) -> dt.date:
+    if not isinstance(value, dt.date):  # psycopg raises for infinity unless told otherwise
+        raise DataException(f"date value {value!r} cannot be a Connect Date")
+    return value
+
+
+def _finite_timestamp(value: Any) -> dt.datetime:
+    if not isinstance(value, dt.datetime):
+        raise DataException(f"timestamp value {value!r} cannot be a Connect Timestamp")
+    return value
+
+
+# -- writing ------------------------------------------------------------------------------------
+_SQL_TYPES = {
+    T.INT8: "smallint",
+    T.INT16: "smallint",
+    T.INT32: "integer",
+    T.INT64: "bigint",
+    T.FLOAT32: "real",
+    T.FLOAT64: "double precision",
+    T.BOOLEAN: "boolean",
+    T.STRING: "text",
+    T.BYTES: "bytea",
+}
+_LOGICAL_SQL_TYPES = {
+    Decimal.LOGICAL_NAME: "numeric",
+    Date.LOGICAL_NAME: "date",
+    Time.LOGICAL_NAME: "time",
+    Timestamp.LOGICAL_NAME: "timestamp",
+}
+
+
+def sql_type(schema: Schema, where: str) -> str:
+    """The column type ``auto.create``/``auto.evolve`` give a field of ``schema``."""
+    if schema.name and schema.name in _LOGICAL_SQL_TYPES:
+        return _LOGICAL_SQL_TYPES[schema.name]
+    if schema.type is T.ARRAY and schema.value_schema is not None:
+        element = schema.value_schema
+        if element.type is not T.ARRAY:
+            return sql_type(element, where) + "[]"
+    if schema.type in _SQL_TYPES:
+        return _SQL_TYPES[schema.type]
+    raise DataException(
+        f"{where} has schema type {schema.type.name}, which has no PostgreSQL column type "
+        "(structs and maps cannot be written to a column; flatten them first, e.g. with the "
+        "Flatten transform)"
+    )
