@@ -257,3 +257,31 @@ def test_an_unregistered_python_path_converter_needs_its_module_allowed() -> Non
         check_worker_converters(WorkerConfig(props))
     allowed = {**props, "plugin.import.allowed.prefixes": __name__}
     check_worker_converters(WorkerConfig(allowed))
+
+
+def test_a_connector_converter_that_cannot_be_found_is_an_error_on_its_key():
+    from kconnect.plugins import registry
+    from kconnect.runtime.config_validation import validate_connector_config
+
+    infos = validate_connector_config(
+        registry(),
+        {
+            "name": "odd-converter",
+            "connector.class": "FileStreamSource",
+            "topic": "t",
+            "file": "/dev/null",
+            "value.converter": "this.Zen",
+            "header.converter": "NoSuchHeaderConverter",
+            "key.converter": "StringConverter",
+        },
+    )
+    errors = {
+        entry["value"]["name"]: entry["value"]["errors"]
+        for entry in infos["configs"]
+        if entry["value"]["errors"]
+    }
+    assert set(errors) == {"value.converter", "header.converter"}
+    assert errors["value.converter"][0].startswith(
+        "Invalid value this.Zen for configuration value.converter: Class this.Zen could not be found."
+    )
+    assert infos["error_count"] == 2

@@ -13,7 +13,7 @@ from typing import Any
 from kconnect.api.config import Config, ConfigDef, ConfigKey, ConfigValue
 from kconnect.api.connector import Connector, connector_type
 from kconnect.api.errors import ConfigException
-from kconnect.plugins import PluginRegistry, plugin_version
+from kconnect.plugins import PluginNotFoundError, PluginRegistry, plugin_version
 from kconnect.runtime.connector_config import (
     CONNECTOR_CLASS,
     CONNECTOR_PLUGIN_VERSION,
@@ -52,6 +52,7 @@ def validate_connector_config(
     version = plugin_version(connector_class)
     base = enriched_definition(definition_for(kind, version), props, registry)
     base_values = base.validate(props)
+    _check_converter_classes(registry, props, base_values)
     try:
         unmet = unmet_message(class_path, props.get(CONNECTOR_PLUGIN_VERSION), version)
     except InvalidVersionRange as error:
@@ -78,6 +79,33 @@ def validate_connector_config(
     return config_infos(
         class_path, [(base, base_values), (connector_def, connector_result.config_values)]
     )
+
+
+#: the connector keys typed CLASS in Kafka's ConnectorConfig that name a converter plugin
+_CONVERTER_KEYS = {
+    "key.converter": "converter",
+    "value.converter": "converter",
+    "header.converter": "header_converter",
+}
+
+
+def _check_converter_classes(
+    registry: PluginRegistry, props: Mapping[str, Any], values: list[ConfigValue]
+) -> None:
+    """As Kafka's CLASS-typed keys: a converter that cannot be found is an error on its key,
+    so the connector is refused (400) instead of created with tasks that can only fail."""
+    for value in values:
+        kind = _CONVERTER_KEYS.get(value.name)
+        name = props.get(value.name)
+        if kind is None or name is None or not str(name).strip():
+            continue
+        try:
+            registry.find(kind, str(name))
+        except PluginNotFoundError as error:
+            value.add_error_message(
+                f"Invalid value {name} for configuration {value.name}: "
+                f"Class {name} could not be found. {error}"
+            )
 
 
 def error_messages(infos: Mapping[str, Any]) -> list[str]:
