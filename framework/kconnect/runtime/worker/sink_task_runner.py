@@ -11,6 +11,9 @@ too), so consume() returns nothing new; one that still comes back is rewound. A 
 removes the revoked partitions' records from the pending batch, commits what was delivered
 for them, then closes them in the task; their next owner reads on from that commit. Lost
 partitions are closed without a commit: another member may own them already.
+
+Messages become records in ``sink_record_converter``; the rebalance callbacks live in
+``sink_rebalance``; this module keeps the loop, the put() retries and the commits.
 """
 
 from __future__ import annotations
@@ -21,28 +24,23 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
-from confluent_kafka import OFFSET_INVALID, Consumer, KafkaError, KafkaException
+from confluent_kafka import Consumer, KafkaError, KafkaException
 from confluent_kafka import TopicPartition as KafkaTopicPartition
 
 from kconnect.api.errors import ConnectException, RetriableException
-from kconnect.api.records import Headers, SinkRecord, TimestampType
+from kconnect.api.records import SinkRecord
 from kconnect.api.task import ErrantRecordReporter, SinkTask, SinkTaskContext
 from kconnect.api.topic_partition import TopicPartition
-from kconnect.runtime.errors.error_handler import SKIPPED, Skipped, Stage, class_name_of
+from kconnect.runtime.errors.error_handler import Stage, class_name_of
 from kconnect.runtime.log_context import CLIENT_LOGGER
 from kconnect.runtime.metrics.client_statistics import client_settings
 from kconnect.runtime.metrics.task_metrics import SinkTaskMetrics
 from kconnect.runtime.states import State
+from kconnect.runtime.worker.sink_rebalance import SinkRebalanceListener
+from kconnect.runtime.worker.sink_record_converter import SinkRecordConverter
 from kconnect.runtime.worker.task_runner import TaskRunner
 
 log = logging.getLogger(__name__)
-
-# confluent-kafka's timestamp type codes (TIMESTAMP_NOT_AVAILABLE, _CREATE_TIME, _LOG_APPEND_TIME)
-_TIMESTAMP_TYPE_BY_CODE = (
-    TimestampType.NO_TIMESTAMP_TYPE,
-    TimestampType.CREATE_TIME,
-    TimestampType.LOG_APPEND_TIME,
-)
 
 
 class RuntimeSinkTaskContext(SinkTaskContext):
@@ -108,6 +106,8 @@ class SinkTaskRunner(TaskRunner):
         self.requested_timeout_s = 0.0
         self.commit_requested = False
         self.errant_record_reporter: ErrantRecordReporter | None = None
+        self.converter = SinkRecordConverter(self.plugins, self._consumer_error)
+        self.rebalance: SinkRebalanceListener | None = None
         self._paused_by_task: set[TopicPartition] = set()
         self.flush_interval_s = (
             float(self.worker_config.get("offset.flush.interval.ms", 60000)) / 1000
@@ -118,15 +118,9 @@ class SinkTaskRunner(TaskRunner):
         self._batch_offsets: dict[TopicPartition, int] = {}
         self._reported_consumer_errors: set[str] = set()
         self._failed = False
-        # The last polled messages: where a reported record's raw bytes are found.
-        self._last_messages: list[Any] = []
-        self._last_index: dict[tuple[str, int | None, int], Any] | None = None
         #: converted records waiting for put(): a rebalance callback may remove some
         self._batch: list[SinkRecord] = []
         self._put_failing_since: float | None = None
-        #: whether the group hands out partitions incrementally (cooperative-sticky, or
-        #: group.protocol=consumer): the assignment is then taken with incremental_assign()
-        self._incremental = False
 
     def initialize_task(self) -> None:
         self.task.initialize(RuntimeSinkTaskContext(self))
@@ -148,12 +142,13 @@ class SinkTaskRunner(TaskRunner):
             raise ConnectException("Sink tasks require a list of topics or a topics.regex")
         strategy = str(self.consumer_config.get("partition.assignment.strategy", ""))
         protocol = str(self.consumer_config.get("group.protocol", "classic"))
-        self._incremental = "cooperative" in strategy or protocol.strip().lower() == "consumer"
+        incremental = "cooperative" in strategy or protocol.strip().lower() == "consumer"
+        self.rebalance = rebalance = SinkRebalanceListener(self, incremental)
         self.consumer.subscribe(
             subscription,
-            on_assign=self._on_assign,
-            on_revoke=self._on_revoke,
-            on_lost=self._on_lost,
+            on_assign=rebalance.on_assign,
+            on_revoke=rebalance.on_revoke,
+            on_lost=rebalance.on_lost,
         )
 
     # -- loop ------------------------------------------------------------------------------------
@@ -170,7 +165,6 @@ class SinkTaskRunner(TaskRunner):
                 messages = consumer.consume(self.max_poll_records, 0.5)
                 if messages:
                     self.metrics.records_read += len(messages)
-                    self._last_messages, self._last_index = messages, None
                     self._batch = self._convert(messages)
             elif self._put_retries:
                 # put() asked for a pause before the same batch is tried again. The wait ends
@@ -218,58 +212,17 @@ class SinkTaskRunner(TaskRunner):
                 log.warning("%s Could not rewind %s: %s", self, unread, seek_error)
 
     def _convert(self, messages: list[Any]) -> list[SinkRecord]:
-        """Messages -> SinkRecords. The per-record hot path: locals for every lookup, and the
-        next offsets gathered under plain tuple keys, turned into TopicPartitions per batch."""
-        records: list[SinkRecord] = []
-        append = records.append
-        key_to = self.plugins.key_converter.to_connect_data
-        value_to = self.plugins.value_converter.to_connect_data
-        chain = self.plugins.transformations
-        apply_chain = chain.apply if chain else None
-        convert_headers = self._convert_headers
-        timestamp_types = _TIMESTAMP_TYPE_BY_CODE
-        next_offsets: dict[tuple[str, int], int] = {}
-        for message in messages:
-            if message.error() is not None:
-                self._consumer_error(message.error())
-                continue
-            topic = message.topic()
-            partition = message.partition()
-            offset = message.offset()
-            next_offsets[(topic, partition)] = offset + 1
-            try:
-                raw_headers = message.headers()
-                headers = convert_headers(topic, raw_headers) if raw_headers else None
-                key = key_to(topic, message.key(), headers)
-                value = value_to(topic, message.value(), headers)
-                ts_type, ts = message.timestamp()
-                record = SinkRecord(
-                    topic,
-                    partition,
-                    key[0],
-                    key[1],
-                    value[0],
-                    value[1],
-                    offset,
-                    ts if ts_type else None,
-                    timestamp_types[ts_type],
-                    headers,
-                )
-                if apply_chain is not None:
-                    record = apply_chain(record)
-                    if record is None:
-                        continue
-            except Exception:  # noqa: BLE001 - the guarded path decides what the error means
-                guarded = self._convert_guarded(message)
-                if guarded is None:
-                    continue
-                record = guarded
-            append(record)
+        """Messages -> SinkRecords (``sink_record_converter``), their offsets kept aside."""
+        records, next_offsets = self.converter.convert(messages)
         # Counted as consumed only once put() took the batch (see _deliver).
         for (topic, partition), offset in next_offsets.items():
             self._batch_offsets[TopicPartition(topic, partition)] = offset
             self.active_topics.add(topic)
         return records
+
+    def original_message(self, record: SinkRecord) -> Any:
+        """The consumed message ``record`` was made from, while it is among the last polled."""
+        return self.converter.original_message(record)
 
     def _consumer_error(self, error: KafkaError) -> None:
         """librdkafka reports most consumer errors as events it recovers from by itself (a
@@ -283,80 +236,6 @@ class SinkTaskRunner(TaskRunner):
         if text not in self._reported_consumer_errors:
             self._reported_consumer_errors.add(text)
             log.warning("%s Consumer error (the consumer retries by itself): %s", self, text)
-
-    def _convert_guarded(self, message: Any) -> SinkRecord | None:
-        """Run the stages one by one under the error policy; None when the record is skipped."""
-        handler = self.plugins.error_handler
-        topic = message.topic()
-        raw_headers = message.headers()
-        headers = None
-        if raw_headers:
-            headers = handler.execute(
-                Stage.HEADER_CONVERTER, self._convert_headers, topic, raw_headers, record=message
-            )
-            if headers is SKIPPED:
-                return None
-        key = handler.execute(
-            Stage.KEY_CONVERTER,
-            self.plugins.key_converter.to_connect_data,
-            topic,
-            message.key(),
-            headers,
-            record=message,
-        )
-        if key is SKIPPED:
-            return None
-        value = handler.execute(
-            Stage.VALUE_CONVERTER,
-            self.plugins.value_converter.to_connect_data,
-            topic,
-            message.value(),
-            headers,
-            record=message,
-        )
-        if value is SKIPPED:
-            return None
-        ts_type, ts = message.timestamp()
-        # Narrowed for the type checker: SKIPPED returned above (this is the error path only).
-        assert not isinstance(key, Skipped) and not isinstance(value, Skipped)
-        assert not isinstance(headers, Skipped)
-        record = SinkRecord(
-            topic,
-            message.partition(),
-            key.schema,
-            key.value,
-            value.schema,
-            value.value,
-            message.offset(),
-            ts if ts_type else None,
-            _TIMESTAMP_TYPE_BY_CODE[ts_type],
-            headers,
-        )
-        transformed = handler.execute_transformations(self.plugins.transformations, record, message)
-        if transformed is SKIPPED or transformed is None:
-            return None
-        return transformed
-
-    def original_message(self, record: SinkRecord) -> Any:
-        """The consumed message ``record`` was made from, while it is among the last polled."""
-        index = self._last_index
-        if index is None:
-            index = self._last_index = {
-                (m.topic(), m.partition(), m.offset()): m
-                for m in self._last_messages
-                if m.error() is None
-            }
-        return index.get(
-            (record.original_topic, record.original_kafka_partition, record.original_kafka_offset)
-        )
-
-    def _convert_headers(self, topic: str, raw: list[tuple[str, bytes | None]]) -> Headers:
-        converter = self.plugins.header_converter
-        headers = Headers()
-        for key, value in raw:
-            converted = converter.to_connect_header(topic, key, value)
-            headers.add(key, converted.value, converted.schema)
-        return headers
 
     def _deliver(self) -> None:
         """put() the pending batch; it stays pending when the task asked to be called again
@@ -507,95 +386,6 @@ class SinkTaskRunner(TaskRunner):
                 self.current_offsets[tp] = int(offset)
             except Exception as error:  # noqa: BLE001 - the partition may not be assigned yet
                 log.warning("%s Could not seek %s to %s: %s", self, tp, offset, error)
-
-    # -- rebalance callbacks (run inside consume() on this thread) ---------------------------
-    def _on_assign(self, consumer: Consumer, partitions: list[KafkaTopicPartition]) -> None:
-        assigned = [TopicPartition(p.topic, p.partition) for p in partitions]
-        self.assignment.update(assigned)
-        # As Kafka: the task's own pauses only name partitions it has.
-        self._paused_by_task &= self.assignment
-        if partitions:
-            for p in consumer.committed(partitions, timeout=10):
-                if p.offset != OFFSET_INVALID and p.offset >= 0:
-                    tp = TopicPartition(p.topic, p.partition)
-                    self.last_committed[tp] = p.offset
-                    self.current_offsets[tp] = p.offset
-            self.task.open(assigned)
-            # Where open() asked to start: librdkafka refuses to seek a partition that is not
-            # fetching yet, but takes the offset with the assignment.
-            for p in partitions:
-                tp = TopicPartition(p.topic, p.partition)
-                if tp in self.pending_seeks:
-                    p.offset = int(self.pending_seeks.pop(tp))
-                    self.current_offsets[tp] = p.offset
-        self._take_assignment(consumer, partitions)
-        # Set both ways: librdkafka keeps a partition's pause through an unassign and assign.
-        if self.paused or self._put_retries:
-            # All of them, not just the new ones: open() may have resumed some.
-            self.pause_partitions(tuple(self.assignment))
-        else:
-            self.pause_partitions([tp for tp in assigned if tp in self._paused_by_task])
-            self.resume_partitions([tp for tp in assigned if tp not in self._paused_by_task])
-
-    def _take_assignment(self, consumer: Consumer, partitions: list[KafkaTopicPartition]) -> None:
-        """Assign now, not after the callback as confluent-kafka would: a pause asked for before
-        does not hold for a partition new to the consumer, and one left unpaused while a batch
-        is retried would be fetched."""
-        if self._incremental:
-            take, other = consumer.incremental_assign, consumer.assign
-        else:
-            take, other = consumer.assign, consumer.incremental_assign
-        try:
-            take(partitions)
-        except KafkaException as error:
-            if error.args[0].code() != KafkaError._STATE:
-                raise
-            # The group's protocol is not the one the settings suggested: librdkafka refuses
-            # the wrong call with this state error. The other call raises if that was not it.
-            other(partitions)
-            self._incremental = not self._incremental
-
-    def _on_revoke(self, consumer: Consumer, partitions: list[KafkaTopicPartition]) -> None:
-        # Only what this runner still holds: close() already closed everything before the
-        # consumer's own close revokes the assignment once more.
-        revoked = {TopicPartition(p.topic, p.partition) for p in partitions} & self.assignment
-        if not revoked:
-            return
-        try:
-            if not self._failed and self.state is not State.FAILED:
-                self.commit_offsets(revoked, closing=True)
-            self.task.close(revoked)
-        finally:
-            self._forget(revoked)
-
-    def _on_lost(self, consumer: Consumer, partitions: list[KafkaTopicPartition]) -> None:
-        """The partitions were taken without a revocation (the session timed out): another
-        member may own them and have committed already, so nothing is committed for them."""
-        lost = {TopicPartition(p.topic, p.partition) for p in partitions} & self.assignment
-        if not lost:
-            return
-        try:
-            self.task.close(lost)
-        finally:
-            self._forget(lost)
-
-    def _forget(self, partitions: set[TopicPartition]) -> None:
-        """The partitions are no longer this task's: their records leave the pending batch
-        (whoever gets them next reads them again from the committed offset), with their
-        offsets. A batch left empty by that ends its retry."""
-        self.assignment -= partitions
-        for tp in partitions:
-            self.current_offsets.pop(tp, None)
-            self.last_committed.pop(tp, None)
-            self._batch_offsets.pop(tp, None)
-            self.pending_seeks.pop(tp, None)
-        if self._batch:
-            gone = {(tp.topic, tp.partition) for tp in partitions}
-            self._batch = [
-                r for r in self._batch if (r.original_topic, r.original_kafka_partition) not in gone
-            ]
-            if not self._batch and self._put_retries:
-                self._end_retry()
 
     # -- pause/resume ------------------------------------------------------------------------
     def pause_partitions(self, partitions: tuple[TopicPartition, ...] | Any) -> None:
