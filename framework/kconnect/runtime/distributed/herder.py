@@ -13,6 +13,10 @@ Who writes what, as in Kafka: connector configs, task configs, restarts, offsets
 are written by the leader only (other workers answer ``NotLeaderError`` and REST forwards the
 request); pause and resume by any worker. A worker learns of every change, its own included, by
 reading the config topic, and then reconciles (see ``abstract_herder``).
+
+The herder is built in layers, one concern each: ``rebalance`` (the group's assignment,
+applied), ``cluster_requests`` (the REST-facing writes and where they may run), and this
+module (the herder thread: start, the tick loop, stop).
 """
 
 from __future__ import annotations
@@ -23,40 +27,21 @@ import os
 import queue
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from typing import Any, TypeVar
 
-from kconnect.api.errors import AlreadyExistsException, ConnectException, NotFoundException
+from kconnect.api.errors import ConnectException
 from kconnect.plugins import PluginRegistry, worker_registry
-from kconnect.rest import forwarding, server_tls
-from kconnect.runtime.abstract_herder import AbstractHerder
-from kconnect.runtime.distributed.assignor import (
-    ConfigSnapshot,
-    EagerAssignor,
-    IncrementalCooperativeAssignor,
-)
+from kconnect.rest import server_tls
+from kconnect.runtime.distributed.assignor import EagerAssignor, IncrementalCooperativeAssignor
+from kconnect.runtime.distributed.cluster_requests import ClusterRequestsHerder, advertised_url
 from kconnect.runtime.distributed.group_member import WorkerGroupMember
-from kconnect.runtime.distributed.protocol import (
-    ConnectAssignment,
-    ConnectProtocolCompatibility,
-    WorkerAllocation,
-    WorkerMetadata,
-)
+from kconnect.runtime.distributed.protocol import ConnectProtocolCompatibility
 from kconnect.runtime.distributed.session_keys import SessionKeys
-from kconnect.runtime.herder import (
-    BadRequestError,
-    NotAssignedError,
-    NotLeaderError,
-    RebalanceInProgressError,
-)
-from kconnect.runtime.states import TargetState, TaskId
+from kconnect.runtime.states import TaskId
 from kconnect.runtime.worker.active_topics import active_topics_of
 from kconnect.runtime.worker_config import WorkerConfig
-from kconnect.storage.config_backing_store import (
-    ClusterConfigState,
-    RestartRequest,
-    SessionKeyRecord,
-)
+from kconnect.storage.config_backing_store import SessionKeyRecord
 from kconnect.storage.plugins import create_stores
 from kconnect.storage.status_backing_store import TopicStatus
 
@@ -68,25 +53,7 @@ T = TypeVar("T")
 _TICK_S = 0.1
 
 
-def advertised_url(config: WorkerConfig) -> str:
-    """The URL other workers reach this one at: ``rest.advertised.listener`` (else the first
-    listener's scheme) and the worker id's host:port, so the URL and the id agree."""
-    scheme = (config.get("rest.advertised.listener") or "").lower()
-    if not scheme:
-        listeners = config.get("listeners") or ["http://"]
-        scheme = listeners[0].split("://", 1)[0].lower() or "http"
-    return worker_url(scheme, config.worker_id)
-
-
-def worker_url(scheme: str, worker_id: str) -> str:
-    """The REST URL of the worker ``worker_id`` (its advertised host:port)."""
-    host, _, port = worker_id.rpartition(":")
-    if ":" in host and not host.startswith("["):
-        host = f"[{host}]"
-    return f"{scheme}://{host}:{port}/"
-
-
-class DistributedHerder(AbstractHerder):
+class DistributedHerder(ClusterRequestsHerder):
     """A worker in a Connect cluster."""
 
     def __init__(self, config: WorkerConfig, registry: PluginRegistry | None = None):
@@ -287,162 +254,6 @@ class DistributedHerder(AbstractHerder):
     def ready(self) -> bool:
         return self._joined.is_set()
 
-    # -- group membership (kafka-python's I/O thread for _assign; herder thread otherwise) ------
-    def _metadata(self, protocol: ConnectProtocolCompatibility) -> WorkerMetadata:
-        allocation = WorkerAllocation(
-            sorted(self._connectors), sorted(self._tasks, key=lambda t: (t.connector, t.task))
-        )
-        return WorkerMetadata(self.url, self.snapshot().offset, allocation)
-
-    def _assign(
-        self,
-        leader_id: str,
-        leader_url: str,
-        protocol: ConnectProtocolCompatibility,
-        members: dict[str, WorkerMetadata],
-    ) -> dict[str, ConnectAssignment]:
-        snapshot = self.snapshot()
-        config = ConfigSnapshot(
-            offset=snapshot.offset,
-            tasks={name: len(snapshot.tasks(name)) for name in snapshot.connectors()},
-        )
-        if protocol is ConnectProtocolCompatibility.EAGER:
-            return self.eager_assignor.assign(leader_id, self.url, members, config)
-        return self.assignor.assign(leader_id, self.url, members, config)
-
-    def _on_revoked(self, assignment: ConnectAssignment | None) -> None:
-        """Everything stops: before an eager rejoin, or when the coordinator is unreachable
-        (another worker may take the work over)."""
-        self._connectors.clear()
-        self._tasks.clear()
-        if self._is_leader:
-            self._is_leader = False
-            self.config_store.relinquish_write_privileges()
-        self._reconcile()
-
-    def _on_assigned(
-        self, assignment: ConnectAssignment, generation: int, protocol: ConnectProtocolCompatibility
-    ) -> None:
-        assert self.member is not None
-        self._leader_id = assignment.leader
-        self._leader_url = assignment.leader_url or None
-        was_leader = self._is_leader
-        self._is_leader = assignment.leader == self.member.member_id
-        if self._is_leader and not was_leader:
-            self.config_store.claim_write_privileges()
-        elif was_leader and not self._is_leader:
-            self.config_store.relinquish_write_privileges()
-        self._protocol = protocol
-        self.session_keys.protocol = protocol
-        if assignment.failed:
-            # The leader read further in the config topic than we did (or we than it): catch up,
-            # then rejoin with our new offset.
-            log.info(
-                "Joined group at generation %d with config mismatch (leader at offset %d)",
-                generation,
-                assignment.config_offset,
-            )
-            self._read_config_to_end()
-            if self.snapshot().offset < assignment.config_offset:
-                self._leave_group_out_of_sync(assignment.config_offset)
-                return
-            self.member.request_rejoin()
-            return
-        if protocol is ConnectProtocolCompatibility.EAGER:
-            self._connectors = set(assignment.connectors)
-            self._tasks = set(assignment.tasks)
-        else:
-            self._connectors = (self._connectors - set(assignment.revoked_connectors)) | set(
-                assignment.connectors
-            )
-            self._tasks = (self._tasks - set(assignment.revoked_tasks)) | set(assignment.tasks)
-        self._generation = generation
-        self.status.generation = generation
-        self.worker.metrics.rebalance.completed_with(
-            generation, self._leader_url or "", protocol.protocol_name
-        )
-        if self.snapshot().offset < assignment.config_offset:
-            self._read_config_to_end()
-            if self.snapshot().offset < assignment.config_offset:
-                self._leave_group_out_of_sync(assignment.config_offset)
-                return
-        log.info(
-            "Joined group at generation %d with protocol '%s' as %s with assignment: "
-            "connectors %s, tasks %s; revoked connectors %s, tasks %s; delay %d ms",
-            generation,
-            protocol.protocol_name,
-            "leader" if self._is_leader else "follower",
-            sorted(assignment.connectors),
-            [str(t) for t in assignment.tasks],
-            sorted(assignment.revoked_connectors),
-            [str(t) for t in assignment.revoked_tasks],
-            assignment.delay_ms,
-        )
-        log.info("Starting connectors and tasks using config offset %d", self.snapshot().offset)
-        self._layout_at_assignment = _layout(self.snapshot())
-        self._reconcile()
-        if assignment.revoked_connectors or assignment.revoked_tasks:
-            # Revoked work is stopped: rejoin so the leader can hand it to its new owner.
-            self.member.request_rejoin()
-        if assignment.delay_ms > 0:
-            self._rejoin_at = time.monotonic() + assignment.delay_ms / 1000
-        if self._is_leader:
-            self.session_keys.rotate_if_due()
-        self._joined.set()
-
-    def _leave_group_out_of_sync(self, group_offset: int) -> None:
-        """This worker read its config topic to the end and is still behind the offset the group
-        works at: its topic is not the group's (or is unreadable). Run nothing, leave the group
-        for ``worker.unsync.backoff.ms`` so the others are not disturbed, then try again."""
-        topic = self.config.get("config.storage.topic")
-        log.error(
-            "This worker read config topic '%s' to offset %d, but group '%s' works at config "
-            "offset %d. Every worker of a group must use the same config.storage.topic (and "
-            "offset.storage.topic, status.storage.topic): check this worker's properties. "
-            "Leaving the group for %d ms (worker.unsync.backoff.ms).",
-            topic,
-            self.snapshot().offset,
-            self.group_id,
-            group_offset,
-            self.unsync_backoff_ms,
-        )
-        self._on_revoked(None)
-        self._joined.clear()
-        if self.member is not None:
-            self.member.stop()
-            self.member = None
-        self._rejoin_at = time.monotonic() + self.unsync_backoff_ms / 1000
-
-    def _read_config_to_end(self) -> None:
-        try:
-            self.config_store.refresh(self.sync_timeout_s)
-        except TimeoutError:
-            log.warning(
-                "Didn't reach end of config log quickly enough (worker.sync.timeout.ms=%d)",
-                int(self.sync_timeout_s * 1000),
-            )
-
-    # -- assignment (abstract herder) ------------------------------------------------------------
-    def _assigned_connectors(self, snapshot: ClusterConfigState) -> set[str]:
-        return {name for name in self._connectors if snapshot.contains(name)}
-
-    def _assigned_tasks(self, snapshot: ClusterConfigState) -> set[TaskId]:
-        return {task for task in self._tasks if task.task < len(snapshot.tasks(task.connector))}
-
-    def _config_changed(self) -> None:
-        # Called on the config store's reader thread: only mark, the herder thread acts.
-        self._config_dirty.set()
-        if self.member is not None:
-            self.member.wakeup()
-
-    def _on_config_changed(self) -> None:
-        snapshot = self.snapshot()
-        if self._joined.is_set() and _layout(snapshot) != self._layout_at_assignment:
-            # Connectors or tasks were added or removed: the leader must assign them.
-            assert self.member is not None
-            self.member.request_rejoin()
-        self._reconcile()
-
     def _report_active_topics(self) -> None:
         """Write the topics this worker's tasks use and the status topic does not list yet, as
         Kafka's workers do, so ``GET /connectors/{c}/topics`` on any worker lists them."""
@@ -461,11 +272,6 @@ class DistributedHerder(AbstractHerder):
     def on_session_key_update(self, key: SessionKeyRecord) -> None:
         self.session_keys.on_update(key)
 
-    def set_cluster_logger_level(self, namespace: str, level: str) -> None:
-        """Every worker running now sets the level when it reads the record back (this one
-        too); any worker may write it, so nothing is forwarded to the leader."""
-        self.config_store.put_logger_level(namespace, level)
-
     def on_logging_level_update(self, namespace: str, level: str) -> None:
         """Config store reader thread: a cluster-scope level was written after this worker
         started. Setting a level is thread-safe and quick, so it is applied right here."""
@@ -476,193 +282,6 @@ class DistributedHerder(AbstractHerder):
             return
         LoggerLevels().set_level(namespace, level.upper())
 
-    def _publish_task_configs(self, name: str, configs: list[dict[str, str]]) -> None:
-        if self._is_leader:
-            self.config_store.put_task_configs(name, configs)
-            return
-        leader_url = self._leader_url
-        if not leader_url:
-            log.warning("[%s] No leader known to send task configs to; retrying later", name)
-            self._retry_reconfigure(name)
-            return
-        self._forwarder.submit(self._send_task_configs, leader_url, name, configs)
-
-    def _send_task_configs(self, leader_url: str, name: str, configs: list[dict[str, str]]) -> None:
-        """Forwarding thread: POST the task configs to the leader, signed with the session key."""
-        try:
-            forwarding.internal_request(
-                leader_url,
-                "POST",
-                forwarding.connector_path(name, "tasks"),
-                configs,
-                self.session_keys.key_for_signing(),
-                self.session_keys.signature_algorithm,
-                self.request_timeout_s,
-                ssl_context=self.rest_client_ssl_context,
-            )
-        except Exception as error:  # noqa: BLE001 - retried; the leader may be changing
-            log.warning(
-                "[%s] Failed to send task configs to the leader %s: %s", name, leader_url, error
-            )
-            self._retry_reconfigure(name)
-
-    def _retry_reconfigure(self, name: str) -> None:
-        timer = threading.Timer(1.0, lambda: self._submit(self._reconfigure_tasks, name))
-        timer.daemon = True
-        timer.start()
-
-    # -- requests ------------------------------------------------------------------------------
-    def _check_writable(self, leader_only: bool = True) -> None:
-        """Herder thread: refuse a write during a rebalance, and on a follower when only the
-        leader may write."""
-        if self.member is None or not self._joined.is_set() or self.member.rebalancing():
-            raise RebalanceInProgressError()
-        if leader_only and not self._is_leader:
-            raise NotLeaderError(
-                "Request cannot be completed because this worker is not the leader of the cluster",
-                self._leader_url,
-            )
-
-    def _write_and_wait(self, write: Callable[..., None], *args: Any) -> None:
-        write(*args)
-        self._read_config_to_end()
-        self._on_config_changed()
-
-    def _put_connector_config(
-        self,
-        name: str,
-        config: dict[str, str],
-        allow_replace: bool,
-        initial_state: TargetState | None,
-    ) -> tuple[bool, dict[str, Any]]:
-        self._check_writable()
-        exists = self.snapshot().contains(name)
-        if exists and not allow_replace:
-            raise AlreadyExistsException(f"Connector {name} already exists")
-        if exists:
-            self.auto_restart.forget(name)
-            self._write_and_wait(self.config_store.put_connector_config, name, config, None)
-        else:
-            self._write_and_wait(
-                self.config_store.put_connector_config,
-                name,
-                config,
-                initial_state or TargetState.STARTED,
-            )
-        return not exists, self.connector_info(name)
-
-    def delete_connector(self, name: str) -> None:
-        self._require(name)
-        self.call(self._delete_connector, name)
-
-    def _delete_connector(self, name: str) -> None:
-        self._check_writable()
-        self._require(name)
-        self._write_and_wait(self.config_store.remove_connector_config, name)
-        self.status_store.remove_connector(name)
-        self._active_topics.pop(name, None)
-        log.info("[%s] Connector deleted", name)
-
-    def pause_connector(self, name: str) -> None:
-        self._require(name)
-        self.call(self._put_target_state, name, TargetState.PAUSED)
-
-    def resume_connector(self, name: str) -> None:
-        self._require(name)
-        self.call(self._put_target_state, name, TargetState.STARTED)
-
-    def _put_target_state(self, name: str, target: TargetState) -> None:
-        self._check_writable(leader_only=False)
-        self._require(name)
-        if (
-            target is TargetState.STARTED
-            and self.snapshot().target_state(name) is TargetState.STOPPED
-        ):
-            self._connector_attempts.pop(name, None)
-        self._write_and_wait(self.config_store.put_target_state, name, target)
-
-    def stop_connector(self, name: str) -> None:
-        self._require(name)
-        self.call(self._stop_connector, name)
-
-    def _stop_connector(self, name: str) -> None:
-        self._check_writable()
-        self._require(name)
-        # Kafka's order: the empty task set is committed first, then the target state.
-        self.config_store.put_task_configs(name, [])
-        self._write_and_wait(self.config_store.put_target_state, name, TargetState.STOPPED)
-
-    def restart_connector(
-        self, name: str, include_tasks: bool = False, only_failed: bool = False
-    ) -> dict[str, Any]:
-        self._require(name)
-        return self.call(self._restart_connector, RestartRequest(name, include_tasks, only_failed))
-
-    def _restart_connector(self, request: RestartRequest) -> dict[str, Any]:
-        self._check_writable()
-        self._require(request.connector)
-        status = self.connector_status(request.connector)
-        if self.snapshot().target_state(request.connector) is TargetState.STOPPED:
-            return status
-        restart_connector, tasks = self._restart_plan(request)
-        if restart_connector:
-            status["connector"]["state"] = "RESTARTING"
-        for task in status["tasks"]:
-            if task["id"] in tasks:
-                task["state"] = "RESTARTING"
-        # Every worker reads the request from the config topic and restarts what it runs.
-        self._write_and_wait(self.config_store.put_restart_request, request)
-        return status
-
-    def restart_task(self, name: str, task: int) -> None:
-        self._require(name)
-        self.call(self._restart_task_request, name, task)
-
-    def _restart_task_request(self, name: str, task: int) -> None:
-        task_id = TaskId(name, task)
-        # On the herder thread, so a reconfiguration cannot remove the task between the check
-        # and the restart (Kafka's distributed herder's words).
-        if not self._task_exists(self.snapshot(), name, task):
-            raise NotFoundException(f"Unknown task: {task_id}")
-        if task_id in self._assigned_tasks(self.snapshot()):
-            self.auto_restart.reset(name, task)
-            self._restart_task(name, task)
-            return
-        if self.member is None or self.member.rebalancing():
-            raise RebalanceInProgressError()
-        status = self.status_store.task(task_id)
-        # The owner serves the scheme this worker does: a cluster's listeners share one.
-        scheme = self.url.split("://", 1)[0]
-        owner = worker_url(scheme, status.worker_id) if status is not None else None
-        raise NotAssignedError(f"Task {task_id} is not assigned to this worker", owner)
-
-    def alter_connector_offsets(self, name: str, entries: list[tuple[Any, Any]]) -> str:
-        return self.call(self._modify_offsets_as_leader, name, entries)
-
-    def reset_connector_offsets(self, name: str) -> str:
-        return self.call(self._modify_offsets_as_leader, name, None)
-
-    def _modify_offsets_as_leader(self, name: str, entries: list[tuple[Any, Any]] | None) -> str:
-        self._check_writable()
-        return self._modify_offsets(name, entries)
-
-    # -- internal requests ---------------------------------------------------------------------
-    def put_task_configs(
-        self, name: str, configs: list[dict[str, str]], headers: Mapping[str, str], body: bytes
-    ) -> None:
-        """``POST /connectors/{c}/tasks`` from the worker running the connector."""
-        self.session_keys.verify(headers, body)
-        if not isinstance(configs, list) or not all(isinstance(c, dict) for c in configs):
-            raise BadRequestError("Task configs must be a JSON array of objects")
-        self.call(
-            self._put_task_configs, name, [{str(k): str(v) for k, v in c.items()} for c in configs]
-        )
-
-    def _put_task_configs(self, name: str, configs: list[dict[str, str]]) -> None:
-        self._check_writable()
-        self._require(name)
-        self._write_and_wait(self.config_store.put_task_configs, name, configs)
-
     # -- views ---------------------------------------------------------------------------------
     def leader_url(self) -> str | None:
         return self._leader_url
@@ -670,15 +289,3 @@ class DistributedHerder(AbstractHerder):
     def assignment(self) -> tuple[list[str], list[TaskId]]:
         """(connectors, tasks) the group assigned to this worker."""
         return sorted(self._connectors), sorted(self._tasks, key=lambda t: (t.connector, t.task))
-
-
-def _layout(snapshot: ClusterConfigState) -> frozenset[Any]:
-    """What the assignment depends on: which connectors and tasks exist."""
-    return frozenset(
-        [("c", name) for name in snapshot.connectors()]
-        + [
-            ("t", task.connector, task.task)
-            for name in snapshot.connectors()
-            for task in snapshot.tasks(name)
-        ]
-    )
