@@ -94,7 +94,6 @@ class AbstractHerder(Herder):
             lambda name: self.snapshot().connector_config(name),
             self._submit,
             self._restart_task,
-            lambda task_id: getattr(self.status_store.task(task_id), "state", None),
         )
         self.status.task_listeners.append(self.auto_restart.on_task_state)
         # What this worker last tried to start (config), so a failed start is not retried by

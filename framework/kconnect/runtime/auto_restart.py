@@ -80,6 +80,8 @@ class _TaskRestarts:
     running_since: float | None = None  # monotonic
     config_seen: tuple[tuple[str, str], ...] | None = None
     token: int = 0
+    #: the task's last state reported on this worker; the status store may lag behind it
+    last_state: State | None = None
 
 
 class AutoRestarter:
@@ -87,7 +89,10 @@ class AutoRestarter:
 
     ``config_of(name)`` returns a connector's current config (None once deleted);
     ``submit(fn, *args)`` runs ``fn`` on the herder's thread; ``restart_task(name, n)`` restarts
-    a task there; ``current_state(task_id)`` is the task's state right now.
+    a task there. Whether a task is still FAILED when its restart is due is judged from the
+    states this worker's tasks reported, not from the status store: in a cluster the store
+    reads its own writes back from the status topic, and a restart skipped because it had not
+    yet would never be scheduled again.
     """
 
     def __init__(
@@ -95,14 +100,12 @@ class AutoRestarter:
         config_of: Callable[[str], Mapping[str, Any] | None],
         submit: Callable[..., Any],
         restart_task: Callable[[str, int], None],
-        current_state: Callable[[TaskId], State | None],
         wall_clock: Callable[[], float] = time.time,
         monotonic: Callable[[], float] = time.monotonic,
     ):
         self._config_of = config_of
         self._submit = submit
         self._restart_task = restart_task
-        self._current_state = current_state
         self._wall = wall_clock
         self._monotonic = monotonic
         self._tasks: dict[TaskId, _TaskRestarts] = {}
@@ -111,6 +114,10 @@ class AutoRestarter:
 
     # -- the status listener (any thread) ------------------------------------------------------
     def on_task_state(self, task_id: TaskId, state: State, trace: str | None = None) -> None:
+        with self._lock:
+            known = self._tasks.get(task_id)
+            if known is not None:
+                known.last_state = state
         if state is State.RUNNING:
             with self._lock:
                 entry = self._tasks.get(task_id)
@@ -129,6 +136,7 @@ class AutoRestarter:
             if entry.config_seen is not None and entry.config_seen != snapshot:
                 self._reset_locked(entry)
             entry.config_seen = snapshot
+            entry.last_state = State.FAILED
             if (
                 entry.running_since is not None
                 and entry.attempts
@@ -177,8 +185,9 @@ class AutoRestarter:
                 return
             entry.timer = None
             entry.next_restart_at = None
+            still_failed = entry.last_state is State.FAILED
         config = self._config_of(task_id.connector)
-        if not RestartPolicy.of(config).enabled or self._current_state(task_id) is not State.FAILED:
+        if not RestartPolicy.of(config).enabled or not still_failed:
             return
         with self._lock:
             entry.attempts += 1
