@@ -184,9 +184,7 @@ def test_worker_from_the_environment_runs_the_generated_plugins(
         }
         # Named, as Kafka 4.3 counts a missing "name" as an error of /validate.
         named = {**source, "name": "template-check"}
-        checked = rest(
-            f"{url}/connector-plugins/TemplateCheckSource/config/validate", "PUT", named
-        )
+        checked = rest(f"{url}/connector-plugins/TemplateCheckSource/config/validate", "PUT", named)
         assert checked["error_count"] == 0, checked
         missing = {k: v for k, v in named.items() if k != "directory"}
         checked = rest(

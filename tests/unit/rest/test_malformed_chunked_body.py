@@ -6,7 +6,6 @@ from __future__ import annotations
 import falcon
 import falcon.testing
 from gunicorn.http.errors import ChunkMissingTerminator, InvalidChunkSize
-
 from kconnect.rest import errors
 
 

@@ -243,7 +243,8 @@ def test_tasks_max_above_the_worker_limit_is_400_naming_limit_and_key(standalone
     assert "Invalid value 9 for configuration tasks.max" in message
     assert "at most 8 tasks per connector (worker setting tasks.max.limit=8" in message
     infos = client.simulate_put(
-        "/connector-plugins/FileStreamSource/config/validate", json={**config, "name": "c", "tasks.max": 300}
+        "/connector-plugins/FileStreamSource/config/validate",
+        json={**config, "name": "c", "tasks.max": 300},
     ).json
     assert infos["error_count"] == 1
     entry = next(c for c in infos["configs"] if c["definition"]["name"] == "tasks.max")

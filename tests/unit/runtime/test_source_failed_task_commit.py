@@ -7,7 +7,6 @@ from __future__ import annotations
 import threading
 
 import pytest
-
 from kconnect.api.errors import ConnectException
 from kconnect.runtime.states import TargetState
 from kconnect.runtime.worker.source_task_runner import SourceTaskRunner

@@ -6,7 +6,6 @@ from __future__ import annotations
 import threading
 
 import pytest
-
 from kconnect.api.errors import ConnectException, RetriableException
 from kconnect.runtime.worker.source_task_runner import SourceTaskRunner
 
