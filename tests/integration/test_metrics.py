@@ -5,6 +5,7 @@ prometheus-client's own parser, on the REST listener and on the metrics port ali
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -14,6 +15,9 @@ import requests
 from kconnect.testing.standalone_worker import StandaloneWorker, free_port
 from prometheus_client.parser import text_string_to_metric_families
 
+# The sink's consumer group is connect-<name> on a broker the whole test session shares: a
+# name of its own keeps other tests' "sink" members from rebalancing it (and re-reading records).
+SINK = f"metrics-sink-{uuid.uuid4().hex[:8]}"
 LINES = 3000
 
 
@@ -89,7 +93,7 @@ def pipeline(tmp_path: Path, bootstrap_servers: str, unique_topic: str):
         "batch.size": "500",
     }
     sink = {
-        "name": "sink",
+        "name": SINK,
         "connector.class": "FileStreamSink",
         "file": output,
         "topics": unique_topic,
@@ -110,14 +114,14 @@ def test_record_counters_match_the_records_moved(pipeline) -> None:
     def counted() -> bool:
         f = _scrape(worker.rest_url)
         return (
-            _value(f, "kafka_connect_sink_task_sink_record_send_total", connector="sink") == LINES
-            and _value(f, "kafka_connect_sink_task_consumer_lag", connector="sink") == 0
+            _value(f, "kafka_connect_sink_task_sink_record_send_total", connector=SINK) == LINES
+            and _value(f, "kafka_connect_sink_task_consumer_lag", connector=SINK) == 0
         )
 
     _eventually(worker, counted, "the sink's counters and lag to catch up")
     for families in (_scrape(worker.rest_url), _scrape(metrics_url)):
         source = {"connector": "source", "task": "0"}
-        sink = {"connector": "sink", "task": "0"}
+        sink = {"connector": SINK, "task": "0"}
         assert (
             _value(families, "kafka_connect_source_task_source_record_poll_total", **source)
             == LINES
@@ -136,7 +140,7 @@ def test_record_counters_match_the_records_moved(pipeline) -> None:
         assert batches and batches >= LINES / 500 and batch_records == LINES
         assert _value(families, "kafka_connect_sink_task_partition_count", **sink) == 1
         assert _status(families, "kafka_connect_connector_task_status", **source) == "running"
-        assert _status(families, "kafka_connect_connector_status", connector="sink") == "running"
+        assert _status(families, "kafka_connect_connector_status", connector=SINK) == "running"
         assert _value(families, "kafka_connect_worker_connector_count") == 2
         assert _value(families, "kafka_connect_worker_task_startup_success_total") == 2
         running_ratio = _value(families, "kafka_connect_connector_task_running_ratio", **sink)

@@ -255,7 +255,10 @@ def test_bad_offsets_are_400_naming_the_field(worker, tmp_path, kafka_cluster, u
         "file": str(tmp_path / "out"),
     }
     source = {"connector.class": "FileStreamSource", "topic": "t", "file": str(tmp_path / "in")}
-    for name, config in (("sink", sink), ("src", source)):
+    # The sink's offsets are its consumer group's (connect-<name>), and the broker is shared by
+    # the whole test session: a name of its own keeps other tests' "sink" offsets out.
+    sink_name = f"sink-{unique_topic[-8:]}"
+    for name, config in ((sink_name, sink), ("src", source)):
         assert worker.request("PUT", f"/connectors/{name}/config", json=config).status_code == 201
         assert worker.request("PUT", f"/connectors/{name}/stop").status_code == 204
         worker.wait_state(name, "STOPPED", [])
@@ -280,12 +283,14 @@ def test_bad_offsets_are_400_naming_the_field(worker, tmp_path, kafka_cluster, u
         (sink_offset(unique_topic, 2, 5), "the topic has 2 partition(s)"),
     ]
     for body, message in sink_cases:
-        answer = worker.request("PATCH", "/connectors/sink/offsets", json=body)
+        answer = worker.request("PATCH", f"/connectors/{sink_name}/offsets", json=body)
         assert answer.status_code == 400, (body, answer.text)
         assert message in answer.json()["message"], answer.text
-    ok = worker.request("PATCH", "/connectors/sink/offsets", json=sink_offset(unique_topic, 1, 3))
+    ok = worker.request(
+        "PATCH", f"/connectors/{sink_name}/offsets", json=sink_offset(unique_topic, 1, 3)
+    )
     assert ok.status_code == 200, ok.text
-    offsets = worker.get("/connectors/sink/offsets").json()["offsets"]
+    offsets = worker.get(f"/connectors/{sink_name}/offsets").json()["offsets"]
     assert offsets == [
         {
             "partition": {"kafka_topic": unique_topic, "kafka_partition": 1},
