@@ -1,5 +1,9 @@
 """The Worker: creates connector instances and task threads, with their converters,
 transforms and Kafka clients. The herder decides what runs; the worker makes it run.
+
+What a task is built from is made by ``task_builder.TaskBuilder``; what a connector's task
+configs look like when stored, by ``task_configs``. This module keeps the running connectors
+and tasks of this process, and reports each change of their state to the listener.
 """
 
 from __future__ import annotations
@@ -16,41 +20,30 @@ from confluent_kafka.admin import AdminClient
 
 from kconnect.api.connector import (
     Connector,
-    SinkConnector,
     SinkConnectorContext,
     SourceConnectorContext,
     connector_type,
 )
-from kconnect.api.converter import Converter, HeaderConverter
 from kconnect.api.errors import ConnectException
 from kconnect.api.storage import OffsetStorageReader
-from kconnect.api.task import SinkTask, SourceTask
-from kconnect.plugins import ALLOWED_IMPORT_PREFIXES_CONFIG, PluginRegistry
+from kconnect.plugins import PluginRegistry
 from kconnect.runtime import log_context
 from kconnect.runtime.config_transformer import WorkerConfigTransformer
-from kconnect.runtime.errors.dead_letter_queue import (
-    DeadLetterQueueReporter,
-    WorkerErrantRecordReporter,
-    dlq_topic,
-    errant_record_reporter_enabled,
-)
-from kconnect.runtime.errors.error_handler import ErrorHandler, ErrorReporter
+from kconnect.runtime.errors.error_handler import ErrorHandler
 from kconnect.runtime.metrics.worker_metrics import WorkerMetrics
 from kconnect.runtime.plugin_calls import call_with_timeout
 from kconnect.runtime.secret_masking import config_values_message, declared_password_keys
 from kconnect.runtime.states import State, TargetState, TaskId
 from kconnect.runtime.worker import client_configs
-from kconnect.runtime.worker.sink_task_runner import SinkTaskRunner
-from kconnect.runtime.worker.source_task_runner import SourceTaskRunner
-from kconnect.runtime.worker.task_runner import TaskPlugins, TaskRunner, TaskStatusListener
-from kconnect.runtime.worker.transformation_chain import build_transformation_chain
+from kconnect.runtime.worker.task_builder import TaskBuilder
+from kconnect.runtime.worker.task_configs import TASK_CLASS_CONFIG as TASK_CLASS_CONFIG
+from kconnect.runtime.worker.task_configs import generate_task_configs
+from kconnect.runtime.worker.task_runner import TaskRunner, TaskStatusListener
 from kconnect.runtime.worker_config import WorkerConfig
 from kconnect.storage.offset_backing_store import OffsetBackingStore
-from kconnect.storage.offset_storage import ConnectorOffsetReader, ConnectorOffsetWriter
+from kconnect.storage.offset_storage import ConnectorOffsetReader
 
 log = logging.getLogger(__name__)
-
-TASK_CLASS_CONFIG = "task.class"
 
 
 class ConnectorStatusListener(TaskStatusListener):
@@ -148,6 +141,16 @@ class Worker:
         self.kafka_cluster_id: str | None = None
         self.plugin_call_timeout_s = float(config.get("rest.request.timeout.ms")) / 1000 * 0.9
         self.config_transformer = WorkerConfigTransformer.from_worker_config(self.props, registry)
+        self.task_builder = TaskBuilder(
+            config,
+            self.props,
+            registry,
+            self.clients,
+            offset_store,
+            listener,
+            self.connector_class,
+            self.plugin_call_timeout_s,
+        )
         #: counters, the /metrics page and the metrics reporters (runtime.metrics)
         self.metrics = WorkerMetrics(self, config.values())
         log_context.install()
@@ -281,43 +284,14 @@ class Worker:
     def connector_task_configs(self, name: str, max_tasks: int) -> list[dict[str, str]]:
         """The connector's task configs, each with ``task.class`` (and, for sinks, the topics)."""
         running = self._connectors[name]
-        connector = running.connector
-        task_class = call_with_timeout(
-            f"Connector {name} task_class()", self.plugin_call_timeout_s, connector.task_class
-        )
-        configs = call_with_timeout(
-            f"Connector {name} task_configs()",
-            self.plugin_call_timeout_s,
-            connector.task_configs,
+        return generate_task_configs(
+            name,
+            running.connector,
+            running.config,
+            running.resolved_config,
             max_tasks,
-        )
-        if (
-            len(configs) > max_tasks
-            and str(running.config.get("tasks.max.enforce", "true")).lower() == "true"
-        ):
-            raise ConnectException(
-                f"The connector {name} has generated {len(configs)} tasks, which is greater than "
-                f"{max_tasks}, the maximum number of tasks it is configured to create."
-            )
-        # A task class with a Java counterpart (the built-ins) is stored under its Java name,
-        # which both a Java worker and _task_class() can load: the connector can move between
-        # a Java Connect cluster and a kconnect cluster sharing the config topic.
-        java_names = getattr(task_class, "java_class_names", ())
-        class_name = (
-            java_names[0] if java_names else f"{task_class.__module__}.{task_class.__qualname__}"
-        )
-        out = []
-        for config in configs:
-            task_config = {str(k): str(v) for k, v in config.items()}
-            task_config[TASK_CLASS_CONFIG] = class_name
-            if isinstance(connector, SinkConnector):
-                for key in ("topics", "topics.regex"):
-                    if running.config.get(key):
-                        task_config[key] = running.config[key]
-            out.append(task_config)
-        # Stored and shown task configs keep the ${...} form of the connector config.
-        return self.config_transformer.reverse_transform(
-            running.config, running.resolved_config, out
+            self.plugin_call_timeout_s,
+            self.config_transformer,
         )
 
     def stop_and_await_connector(self, name: str) -> None:
@@ -430,7 +404,7 @@ class Worker:
             # Variables are resolved only into what the task itself gets.
             resolved_connector_props = self.config_transformer.transform(connector_props)
             resolved_task_config = self.config_transformer.transform(task_config)
-            runner = self._build_task(
+            runner = self.task_builder.build(
                 task_id, resolved_connector_props, resolved_task_config, target
             )
         except Exception as error:  # noqa: BLE001 - the task is FAILED, the worker goes on
@@ -445,97 +419,11 @@ class Worker:
         self.metrics.task_startups.succeeded()
         return True
 
-    def _task_class(self, connector_props: Mapping[str, str], class_name: str) -> type:
-        """The class ``task.class`` names: the connector's own task class (by Python path or,
-        as Kafka writes it, Java name); another class only from a module the operator allowed,
-        since task configs come from files and the config topic."""
-        connector = self.connector_class(connector_props["connector.class"])()
-        own = call_with_timeout(
-            f"Connector {connector_props.get('name')} task_class()",
-            self.plugin_call_timeout_s,
-            connector.task_class,
-        )
-        path = f"{own.__module__}.{own.__qualname__}"
-        java_names = getattr(own, "java_class_names", ())
-        if class_name.strip() in (path, f"{own.__module__}:{own.__qualname__}", *java_names):
-            return own
-        task_class = self.registry.import_class(class_name.strip())
-        if task_class is None:
-            raise ConnectException(
-                f"Task class {class_name} is not the task class of connector class "
-                f"{connector_props['connector.class']} ({path}) and was not imported: Python "
-                "paths outside the registered plugins are imported only from modules the "
-                f"worker setting {ALLOWED_IMPORT_PREFIXES_CONFIG} allows"
-            )
-        return task_class
-
-    def _build_task(
-        self,
-        task_id: TaskId,
-        connector_props: Mapping[str, str],
-        task_config: Mapping[str, str],
-        target: TargetState,
-    ) -> TaskRunner:
-        task = self._task_class(connector_props, task_config[TASK_CLASS_CONFIG])()
-        plugins = TaskPlugins(
-            task,
-            self._converter("key.converter", connector_props, is_key=True),
-            self._converter("value.converter", connector_props, is_key=False),
-            self._header_converter(connector_props),
-            build_transformation_chain(connector_props, self.registry),
-            self.error_handler(task_id, connector_props, sink=isinstance(task, SinkTask)),
-        )
-        common = dict(
-            task_id=task_id,
-            task_config=task_config,
-            connector_config=connector_props,
-            plugins=plugins,
-            worker_config=self.config.values(),
-            listener=self.listener,
-            initial_state=target,
-        )
-        if isinstance(task, SourceTask):
-            return SourceTaskRunner(
-                producer_config=self.clients.producer(task_id, connector_props),
-                offset_reader=ConnectorOffsetReader(task_id.connector, self.offset_store),
-                offset_writer=ConnectorOffsetWriter(task_id.connector, self.offset_store),
-                **common,
-            )
-        if isinstance(task, SinkTask):
-            consumer_props = self.clients.java_props(
-                "consumer.", "consumer.override.", connector_props
-            )
-            sink_runner = SinkTaskRunner(
-                consumer_config=self.clients.consumer(task_id, connector_props),
-                max_poll_records=int(consumer_props.get("max.poll.records", 500)),
-                **common,
-            )
-            if errant_record_reporter_enabled(connector_props):
-                sink_runner.errant_record_reporter = WorkerErrantRecordReporter(
-                    plugins.error_handler,
-                    sink_runner.original_message,
-                    plugins.key_converter,
-                    plugins.value_converter,
-                    plugins.header_converter,
-                )
-            return sink_runner
-        raise ConnectException(f"{type(task).__name__} is neither a SourceTask nor a SinkTask")
-
     def error_handler(
         self, task_id: TaskId, connector_props: Mapping[str, str], sink: bool = False
     ) -> ErrorHandler:
-        """The task's error policy (``errors.*``) with its reporters: the log and, for a sink
-        with ``errors.deadletterqueue.topic.name``, the dead letter queue (created if missing)."""
-        reporters: list[ErrorReporter] = []
-        if sink and dlq_topic(connector_props):
-            producer = self.clients.producer(task_id, connector_props)
-            producer["client.id"] = f"connector-dlq-producer-{task_id}"
-            reporters.append(
-                DeadLetterQueueReporter.create_and_setup(
-                    task_id.connector, task_id.task, connector_props, producer, self.admin_config()
-                )
-            )
-        return ErrorHandler(connector_props, task_id.connector, task_id.task, reporters)
+        """The task's error policy (``errors.*``) with its reporters (see TaskBuilder)."""
+        return self.task_builder.error_handler(task_id, connector_props, sink)
 
     def stop_and_await_tasks(self, name: str, task_numbers: list[int] | None = None) -> None:
         """Stop the connector's tasks running here (all of them, or those numbered)."""
@@ -559,37 +447,3 @@ class Worker:
     def task_runner(self, task_id: TaskId) -> TaskRunner | None:
         running = self._tasks.get(task_id)
         return running.runner if running else None
-
-    # -- plugin set-up ---------------------------------------------------------------------------
-    def _plugin_settings(
-        self, key: str, connector_props: Mapping[str, str]
-    ) -> tuple[str, dict[str, Any]]:
-        """(class name, settings) of a converter: the connector's own when it names one, else
-        the worker's, as in Kafka."""
-        prefix = key + "."
-        if connector_props.get(key):
-            source: Mapping[str, Any] = connector_props
-        else:
-            source = self.props
-        class_name = source.get(key)
-        if not class_name:
-            raise ConnectException(
-                f'Missing required configuration "{key}" which has no default value.'
-            )
-        settings = {k[len(prefix) :]: v for k, v in source.items() if k.startswith(prefix)}
-        return str(class_name), settings
-
-    def _converter(self, key: str, connector_props: Mapping[str, str], is_key: bool) -> Converter:
-        class_name, settings = self._plugin_settings(key, connector_props)
-        converter = self.registry.find("converter", class_name)()
-        converter.configure(settings, is_key)
-        return converter
-
-    def _header_converter(self, connector_props: Mapping[str, str]) -> HeaderConverter:
-        if not connector_props.get("header.converter") and not self.props.get("header.converter"):
-            class_name, settings = "SimpleHeaderConverter", dict[str, Any]()
-        else:
-            class_name, settings = self._plugin_settings("header.converter", connector_props)
-        converter = self.registry.find("header_converter", class_name)()
-        converter.configure(settings)
-        return converter
