@@ -12,7 +12,7 @@ threads submit requests to the herder thread and wait on futures with a timeout.
 Who writes what, as in Kafka: connector configs, task configs, restarts, offsets and session keys
 are written by the leader only (other workers answer ``NotLeaderError`` and REST forwards the
 request); pause and resume by any worker. A worker learns of every change, its own included, by
-reading the config topic, and then reconciles (see ``abstract_herder``).
+reading the config topic, and then reconciles (see ``reconciliation``).
 
 The herder is built in layers, one concern each: ``rebalance`` (the group's assignment,
 applied), ``cluster_requests`` (the REST-facing writes and where they may run), and this

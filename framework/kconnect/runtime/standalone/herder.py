@@ -4,7 +4,7 @@ the command line or REST, offsets from ``offset.storage.file.filename``.
 Every state change runs on the herder's own thread, one at a time; callers (the CLI, REST
 handlers) submit a request and wait for its result with a timeout, so a stuck plugin never
 hangs a caller for longer than ``rest.request.timeout.ms``. The herder writes a change to its
-config store, which reports it back at once; reconciliation (see abstract_herder) then starts
+config store, which reports it back at once; reconciliation (see ``reconciliation``) then starts
 or stops what differs.
 """
 
