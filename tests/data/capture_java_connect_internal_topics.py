@@ -34,7 +34,7 @@ from kconnect.testing.java_connect import (
     dump_internal_topics,
     worker_properties,
 )
-from kconnect.testing.kafka_cluster import _free_port
+from kconnect.testing.processes import free_port as _free_port
 
 _HERE = Path(__file__).parent
 _DEFAULT_OUT = _HERE / "java_connect_internal_topics.json"

@@ -21,7 +21,6 @@ only.
 
 from __future__ import annotations
 
-import atexit
 import base64
 import contextlib
 import json
@@ -29,25 +28,25 @@ import logging
 import os
 import signal
 import subprocess
-import sys
 import threading
 import time
 import urllib.error
 import urllib.request
 import uuid
-import weakref
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from types import TracebackType
 from typing import Any, Self
 
-from kconnect.testing.kafka_cluster import _free_port, _kill_with_parent, _render_properties
+from kconnect.testing import processes
+from kconnect.testing.kafka_cluster import _render_properties
 from kconnect.testing.kafka_jars import (
     LOG4J_ARTIFACTS,
     KafkaSetupError,
     java_executable,
     maven_libs,
 )
+from kconnect.testing.processes import LOOPBACK as _HOST
+from kconnect.testing.processes import PortTaken
 
 log = logging.getLogger(__name__)
 
@@ -57,7 +56,6 @@ CONNECT_VERSION = "4.3.1"
 #: The main class of ``bin/connect-distributed.sh``.
 MAIN_CLASS = "org.apache.kafka.connect.cli.ConnectDistributed"
 
-_HOST = "127.0.0.1"
 _BIND_ERRORS = ("Address already in use", "BindException", "Failed to bind")
 _START_ATTEMPTS = 3
 _CONNECT_MODULES = ("connect-runtime", "connect-file", "connect-json", "connect-transforms")
@@ -158,7 +156,7 @@ class JavaConnectError(RuntimeError):
         self.body = body
 
 
-class JavaConnectWorker:
+class JavaConnectWorker(processes.Service):
     """One Apache Kafka Connect distributed worker JVM, with its REST API on 127.0.0.1.
 
     ``work_dir`` receives ``connect-distributed.properties``, ``log4j2.properties``, the
@@ -200,7 +198,6 @@ class JavaConnectWorker:
         self._port: int | None = None
         self._process: subprocess.Popen[bytes] | None = None
         self._lock = threading.RLock()
-        self._atexit_registered = False
 
     # -- properties ---------------------------------------------------------------------
 
@@ -238,7 +235,7 @@ class JavaConnectWorker:
 
     def is_running(self) -> bool:
         """Whether the JVM has been started and has not exited."""
-        return self._process is not None and self._process.poll() is None
+        return processes.is_running(self._process)
 
     def log_text(self) -> str:
         """The worker's log so far, followed by anything the JVM printed itself."""
@@ -255,18 +252,6 @@ class JavaConnectWorker:
 
     # -- lifecycle ----------------------------------------------------------------------
 
-    def __enter__(self) -> Self:
-        self.start()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
-
     def start(self) -> Self:
         """Start the JVM and wait until it is ready: ``GET /health`` answers 200 once the
         worker has joined its group and read the config topic.
@@ -280,18 +265,15 @@ class JavaConnectWorker:
             java = java_executable()  # fail fast, before any file or process exists
             libs = connect_libs()
             self.work_dir.mkdir(parents=True, exist_ok=True)
-            if not self._atexit_registered:
-                ref = weakref.ref(self)
-                atexit.register(lambda: (w := ref()) is not None and w.stop(timeout=5))
-                self._atexit_registered = True
+            processes.stop_at_exit(self, lambda worker: worker.stop(timeout=5))
             attempts = 1 if self._requested_port is not None else _START_ATTEMPTS
             for attempt in range(1, attempts + 1):
-                self._port = self._requested_port or _free_port()
+                self._port = self._requested_port or processes.free_port()
                 try:
                     self._launch(java, libs)
                     self._wait_until_ready(time.monotonic() + self.start_timeout)
                     return self
-                except _PortTaken:
+                except PortTaken:
                     self.kill()
                     if attempt == attempts:
                         raise KafkaSetupError(
@@ -337,60 +319,51 @@ class JavaConnectWorker:
         (self.work_dir / "log4j2.properties").write_text(
             _LOG4J2_PROPERTIES.format(log_file=log_path)
         )
-        # Only the thread that forked can arm PDEATHSIG sensibly: Linux fires it when that
-        # *thread* exits, which for a helper thread would kill a healthy worker.
-        arm_pdeathsig = (
-            sys.platform.startswith("linux")
-            and threading.current_thread() is threading.main_thread()
+        self._process = processes.launch(
+            self._java_command(java, libs), log_file=self.stdout_file, cwd=self.work_dir
         )
-        with open(self.stdout_file, "ab") as out:
-            self._process = subprocess.Popen(
-                self._java_command(java, libs),
-                stdin=subprocess.DEVNULL,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-                cwd=self.work_dir,
-                # Its own process group: Ctrl-C reaches pytest, not the JVM.
-                start_new_session=True,
-                preexec_fn=_kill_with_parent if arm_pdeathsig else None,  # noqa: PLW1509
-            )
         log.debug("started Java Connect worker, pid %d, REST %s", self._process.pid, self.rest_url)
 
     def _wait_until_ready(self, deadline: float) -> None:
         # GET / answers as soon as Jetty runs, and GET /connectors reads a snapshot without
         # waiting for the herder; GET /health (KIP-1017, Kafka 3.9+) says 200 only once the
         # worker has joined its group and read the config topic.
-        last_error = "no answer yet"
+        assert self._process is not None
+        process = self._process
         root_answered = False
-        while True:
-            assert self._process is not None
-            if self._process.poll() is not None:
+
+        def check_alive() -> None:
+            if process.poll() is not None:
                 tail = self._log_tail()
                 if any(marker in tail for marker in _BIND_ERRORS):
-                    raise _PortTaken()
+                    raise PortTaken()
                 raise KafkaSetupError(
-                    f"Java Connect exited with code {self._process.returncode} while "
+                    f"Java Connect exited with code {process.returncode} while "
                     f"starting; last lines of its log ({self.work_dir}):\n{tail}"
                 )
+
+        def probe() -> str | None:
+            nonlocal root_answered
             # Jetty answers 404 to everything until Jersey has registered the resources.
             path = "/health" if root_answered else "/"
             try:
                 status, body = self.request("GET", path, timeout=2, expect=range(600))
-                if not root_answered and status == 200:
-                    root_answered = True
-                    continue
-                if root_answered and status in (200, 404):  # 404 now: a Connect before 3.9
-                    return
-                last_error = f"GET {path}: {status} {body}"
             except OSError as exc:
-                last_error = f"GET {path}: {exc}"
-            if time.monotonic() >= deadline:
-                raise KafkaSetupError(
-                    f"Java Connect was not ready within {self.start_timeout:.0f} s "
-                    f"({last_error}); last lines of its log ({self.work_dir}):\n"
-                    f"{self._log_tail()}"
-                )
-            time.sleep(0.2)
+                return f"GET {path}: {exc}"
+            if not root_answered and status == 200:
+                root_answered = True
+                return probe()
+            if root_answered and status in (200, 404):  # 404 now: a Connect before 3.9
+                return None
+            return f"GET {path}: {status} {body}"
+
+        def timed_out(last_error: str) -> KafkaSetupError:
+            return KafkaSetupError(
+                f"Java Connect was not ready within {self.start_timeout:.0f} s "
+                f"({last_error}); last lines of its log ({self.work_dir}):\n{self._log_tail()}"
+            )
+
+        processes.wait_until_ready(probe, deadline, check_alive=check_alive, timed_out=timed_out)
 
     def stop(self, timeout: float | None = None) -> None:
         """Shut the worker down cleanly (SIGTERM, as ``kill`` on connect-distributed.sh does),
@@ -399,34 +372,14 @@ class JavaConnectWorker:
         Safe to call more than once; also runs at interpreter exit.
         """
         with self._lock:
-            process = self._process
-            if process is None:
-                return
-            self._signal(signal.SIGTERM)
-            try:
-                process.wait(timeout=self.stop_timeout if timeout is None else timeout)
-            except subprocess.TimeoutExpired:
-                log.debug("Java Connect worker %d did not stop in time; killing it", process.pid)
-                self._signal(signal.SIGKILL)
-                process.wait(timeout=30)
+            processes.stop(self._process, self.stop_timeout if timeout is None else timeout)
             self._process = None
 
     def kill(self) -> None:
         """Kill the worker with SIGKILL, as a crash would: nothing is flushed or handed over."""
         with self._lock:
-            process = self._process
-            if process is None:
-                return
-            self._signal(signal.SIGKILL)
-            process.wait(timeout=30)
+            processes.stop(self._process, signum=signal.SIGKILL)
             self._process = None
-
-    def _signal(self, signum: int) -> None:
-        process = self._process
-        if process is None or process.poll() is not None:
-            return
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(process.pid, signum)
 
     # -- REST -----------------------------------------------------------------------------
 
@@ -468,10 +421,6 @@ class JavaConnectWorker:
     def __repr__(self) -> str:
         state = self.rest_url if self.is_running() else "stopped"
         return f"JavaConnectWorker(group_id={self.group_id!r}, {state})"
-
-
-class _PortTaken(Exception):
-    """The REST port we had probed as free was taken before Jetty bound it."""
 
 
 # -- internal topics ------------------------------------------------------------------------

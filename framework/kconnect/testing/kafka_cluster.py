@@ -2,35 +2,30 @@
 
 from __future__ import annotations
 
-import atexit
 import base64
-import contextlib
-import ctypes
 import logging
 import os
 import shutil
 import signal
-import socket
 import subprocess
-import sys
 import tempfile
 import threading
 import time
 import uuid
-import weakref
 from collections.abc import Mapping
 from pathlib import Path
-from types import TracebackType
 from typing import TYPE_CHECKING, Any, Self
 
+from kconnect.testing import processes
 from kconnect.testing.kafka_jars import KafkaSetupError, java_executable, kafka_libs
+from kconnect.testing.processes import LOOPBACK as _HOST
+from kconnect.testing.processes import PortTaken, free_port
 
 if TYPE_CHECKING:
     from confluent_kafka.admin import AdminClient
 
 log = logging.getLogger(__name__)
 
-_HOST = "127.0.0.1"
 _BIND_ERRORS = ("Address already in use", "BindException")
 _START_ATTEMPTS = 3
 _LOG4J2_PROPERTIES = """\
@@ -123,24 +118,6 @@ def _render_properties(props: Mapping[str, str]) -> str:
     return "".join(f"{k}={v.replace(chr(92), chr(92) * 2)}\n" for k, v in props.items())
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((_HOST, 0))
-        return int(sock.getsockname()[1])
-
-
-def _kill_with_parent() -> None:
-    """Run in the child before exec: make Linux SIGKILL the JVM when the Python process dies.
-
-    That covers what atexit cannot: a test run killed with SIGKILL or crashing hard.
-    """
-    # Best effort: if prctl is unavailable, atexit and stop() still clean up.
-    with contextlib.suppress(Exception):
-        libc = ctypes.CDLL(None, use_errno=True)
-        pr_set_pdeathsig = 1
-        libc.prctl(pr_set_pdeathsig, signal.SIGKILL, 0, 0, 0)
-
-
 class _Node:
     """One broker+controller JVM of a :class:`KafkaCluster`."""
 
@@ -153,17 +130,13 @@ class _Node:
         self.process: subprocess.Popen[bytes] | None = None
 
     def is_running(self) -> bool:
-        return self.process is not None and self.process.poll() is None
+        return processes.is_running(self.process)
 
     def log_tail(self, lines: int = 40) -> str:
-        try:
-            text = self.log_file.read_text(errors="replace")
-        except OSError:
-            return "(no log)"
-        return "\n".join(text.splitlines()[-lines:])
+        return processes.file_tail(self.log_file, lines)
 
 
-class KafkaCluster:
+class KafkaCluster(processes.Service):
     """A throwaway Apache Kafka cluster in KRaft mode, listening only on 127.0.0.1.
 
     Each node is one JVM acting as both broker and controller, with its config, data and log
@@ -206,7 +179,6 @@ class KafkaCluster:
         self._java: str | None = None
         self._libs: Path | None = None
         self._lock = threading.RLock()
-        self._atexit_registered = False
 
     # -- properties ---------------------------------------------------------------------
 
@@ -245,18 +217,6 @@ class KafkaCluster:
 
     # -- lifecycle ----------------------------------------------------------------------
 
-    def __enter__(self) -> Self:
-        self.start()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
-
     def start(self) -> Self:
         """Format and start every node, then wait until all brokers serve metadata.
 
@@ -269,16 +229,12 @@ class KafkaCluster:
             # Fail fast, before any temp dir or process exists, if java or the jars are missing.
             self._java = java_executable()
             self._libs = kafka_libs()
-            if not self._atexit_registered:
-                # A weak reference so that registering does not keep the cluster alive forever.
-                ref = weakref.ref(self)
-                atexit.register(lambda: (c := ref()) is not None and c.stop())
-                self._atexit_registered = True
+            processes.stop_at_exit(self, KafkaCluster.stop)
             for attempt in range(1, _START_ATTEMPTS + 1):
                 try:
                     self._start_once()
                     return self
-                except _PortTaken:
+                except PortTaken:
                     # Another process grabbed one of the ports we probed: try fresh ones.
                     self.stop()
                     if attempt == _START_ATTEMPTS:
@@ -294,9 +250,9 @@ class KafkaCluster:
     def _start_once(self) -> None:
         self._workdir = Path(tempfile.mkdtemp(prefix="kconnect-kafka-"))
         listeners = 2 if self.ssl_listener is None else 3
-        ports = [_free_port() for _ in range(listeners * self.brokers)]
+        ports = [free_port() for _ in range(listeners * self.brokers)]
         if len(set(ports)) != len(ports):
-            raise _PortTaken()
+            raise PortTaken()
         self._broker_ports = ports[: self.brokers]
         self._controller_ports = ports[self.brokers : 2 * self.brokers]
         self._ssl_ports = ports[2 * self.brokers :]
@@ -362,25 +318,7 @@ class KafkaCluster:
 
     def _launch(self, node: _Node) -> None:
         cmd = self._java_command("kafka.Kafka", str(node.config_file), heap=self.heap)
-        # Only the thread that forked can arm PDEATHSIG sensibly: Linux fires it when that
-        # *thread* exits, which for a helper thread would kill a healthy broker.
-        arm_pdeathsig = (
-            sys.platform.startswith("linux")
-            and threading.current_thread() is threading.main_thread()
-        )
-        with open(node.log_file, "ab") as log_handle:
-            node.process = subprocess.Popen(
-                cmd,
-                stdin=subprocess.DEVNULL,
-                stdout=log_handle,
-                stderr=subprocess.STDOUT,
-                cwd=node.directory,
-                # Its own process group, so Ctrl-C in a terminal reaches pytest, not the broker,
-                # and stop() can signal the whole group.
-                start_new_session=True,
-                # prctl only, no locks taken: safe despite librdkafka's threads.
-                preexec_fn=_kill_with_parent if arm_pdeathsig else None,  # noqa: PLW1509
-            )
+        node.process = processes.launch(cmd, log_file=node.log_file, cwd=node.directory)
         log.debug("started Kafka node %d, pid %d", node.node_id, node.process.pid)
 
     def _wait_until_ready(self, deadline: float, restarted: int | None = None) -> None:
@@ -390,33 +328,39 @@ class KafkaCluster:
             # The cluster's metadata may still list a restarted broker that has not come back
             # (until its session times out), so ask the restarted broker itself.
             client = self._new_admin(f"{_HOST}:{self._broker_ports[restarted]}")
-        last_error = "no answer yet"
-        while True:
+
+        def check_alive() -> None:
             for node in self._nodes:
                 if node.process is not None and node.process.poll() is not None:
                     tail = node.log_tail()
                     if any(marker in tail for marker in _BIND_ERRORS):
-                        raise _PortTaken()
+                        raise PortTaken()
                     raise KafkaSetupError(
                         f"Kafka node {node.node_id} exited with code {node.process.returncode} "
                         f"while starting; last lines of {node.log_file}:\n{tail}"
                     )
+
+        def probe() -> str | None:
             try:
                 metadata = client.list_topics(timeout=2)
-                if len(metadata.brokers) >= expected:
-                    return
-                last_error = f"{len(metadata.brokers)} of {expected} brokers registered"
             except Exception as exc:  # noqa: BLE001 - KafkaException while the broker starts
-                last_error = str(exc)
-            if time.monotonic() >= deadline:
-                tails = "\n".join(
-                    f"--- node {n.node_id} ({n.log_file}):\n{n.log_tail()}" for n in self._nodes
-                )
-                raise KafkaSetupError(
-                    f"Kafka cluster did not come up within {self.start_timeout:.0f} s "
-                    f"({last_error}).\n{tails}"
-                )
-            time.sleep(0.25)
+                return str(exc)
+            if len(metadata.brokers) >= expected:
+                return None
+            return f"{len(metadata.brokers)} of {expected} brokers registered"
+
+        def timed_out(last_error: str) -> KafkaSetupError:
+            tails = "\n".join(
+                f"--- node {n.node_id} ({n.log_file}):\n{n.log_tail()}" for n in self._nodes
+            )
+            return KafkaSetupError(
+                f"Kafka cluster did not come up within {self.start_timeout:.0f} s "
+                f"({last_error}).\n{tails}"
+            )
+
+        processes.wait_until_ready(
+            probe, deadline, check_alive=check_alive, timed_out=timed_out, interval=0.25
+        )
 
     def stop(self, timeout: float = 5.0) -> None:
         """Stop every node (SIGTERM, then SIGKILL after ``timeout`` s) and delete all its files.
@@ -430,10 +374,10 @@ class KafkaCluster:
             # Signal all nodes first and wait afterwards: stopping one at a time would make the
             # last nodes wait on a controller quorum that has already gone.
             for node in self._nodes:
-                self._signal(node, signal.SIGTERM)
+                processes.signal_group(node.process, signal.SIGTERM)
             deadline = time.monotonic() + timeout
             for node in self._nodes:
-                self._reap(node, deadline)
+                processes.reap(node.process, deadline)
             self._nodes = []
             if self._workdir is not None:
                 shutil.rmtree(self._workdir, ignore_errors=True)
@@ -442,38 +386,17 @@ class KafkaCluster:
             self._controller_ports = []
             self._ssl_ports = []
 
-    @staticmethod
-    def _signal(node: _Node, signum: int) -> None:
-        if node.process is None or node.process.poll() is not None:
-            return
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(node.process.pid, signum)
-
-    def _reap(self, node: _Node, deadline: float) -> None:
-        if node.process is None:
-            return
-        try:
-            node.process.wait(timeout=max(0.0, deadline - time.monotonic()))
-        except subprocess.TimeoutExpired:
-            log.debug("Kafka node %d did not stop in time; killing it", node.node_id)
-            self._signal(node, signal.SIGKILL)
-            node.process.wait(timeout=30)
-
     # -- single brokers -----------------------------------------------------------------
 
     def kill_broker(self, node: int) -> None:
         """Kill node ``node`` with SIGKILL, as a crash would; its data stays for a restart."""
         with self._lock:
-            target = self._nodes[node]
-            self._signal(target, signal.SIGKILL)
-            self._reap(target, time.monotonic() + 30)
+            processes.stop(self._nodes[node].process, signum=signal.SIGKILL)
 
     def stop_broker(self, node: int, timeout: float = 30.0) -> None:
         """Shut node ``node`` down cleanly (SIGTERM); its data stays for a restart."""
         with self._lock:
-            target = self._nodes[node]
-            self._signal(target, signal.SIGTERM)
-            self._reap(target, time.monotonic() + timeout)
+            processes.stop(self._nodes[node].process, timeout)
 
     def start_broker(self, node: int) -> None:
         """Start node ``node`` again (after stop_broker/kill_broker) on the same ports and data,
@@ -553,7 +476,3 @@ class KafkaCluster:
     def __repr__(self) -> str:
         state = self.bootstrap_servers if self._broker_ports else "stopped"
         return f"KafkaCluster(brokers={self.brokers}, {state})"
-
-
-class _PortTaken(Exception):
-    """A node could not bind a port we had probed as free; start again with new ports."""

@@ -19,30 +19,25 @@ It needs no database driver: :meth:`PostgresServer.psql` runs the package's ``ps
 
 from __future__ import annotations
 
-import atexit
 import contextlib
-import ctypes
 import glob
 import logging
 import os
 import pwd
 import shutil
 import signal
-import socket
 import subprocess
-import sys
 import tempfile
-import threading
 import time
-import weakref
 from collections.abc import Callable
 from pathlib import Path
-from types import TracebackType
 from typing import Self
+
+from kconnect.testing import processes
+from kconnect.testing.processes import LOOPBACK as _HOST
 
 log = logging.getLogger(__name__)
 
-_HOST = "127.0.0.1"
 #: the unprivileged system user the server runs as when this process is root
 SERVER_USER = "kconnect-pg"
 _START_ATTEMPTS = 3
@@ -78,12 +73,6 @@ def postgres_bin_dir() -> Path:
     )
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((_HOST, 0))
-        return int(sock.getsockname()[1])
-
-
 def _server_account() -> pwd.struct_passwd | None:
     """The account the server runs as: None (this process's own) unless this process is root,
     then ``kconnect-pg``, created as a system user without a home or shell if missing."""
@@ -110,23 +99,20 @@ def _server_account() -> pwd.struct_passwd | None:
         ) from None
 
 
-def _child_setup(account: pwd.struct_passwd | None, arm_pdeathsig: bool) -> Callable[[], None]:
-    """What the child runs before exec: drop to ``account``, then ask Linux to SIGQUIT it when
-    this process dies (after setuid: changing credentials clears the death signal)."""
+def _become(account: pwd.struct_passwd | None) -> Callable[[], None] | None:
+    """What the child runs before exec to run as ``account`` (None: as this process)."""
+    if account is None:
+        return None
 
     def setup() -> None:
-        if account is not None:
-            os.setgroups([])
-            os.setgid(account.pw_gid)
-            os.setuid(account.pw_uid)
-        if arm_pdeathsig:
-            with contextlib.suppress(Exception):
-                ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGQUIT, 0, 0, 0)
+        os.setgroups([])
+        os.setgid(account.pw_gid)
+        os.setuid(account.pw_uid)
 
     return setup
 
 
-class PostgresServer:
+class PostgresServer(processes.Service):
     """One PostgreSQL cluster in a temporary directory; a context manager.
 
     ``dsn`` (a libpq URI), ``jdbc_url``, ``host``, ``port``, ``user``, ``password`` and
@@ -160,7 +146,6 @@ class PostgresServer:
         self.process: subprocess.Popen[bytes] | None = None
         self._bin: Path | None = None
         self._account: pwd.struct_passwd | None = None
-        self._atexit_registered = False
 
     # -- addresses ----------------------------------------------------------------------------
     @property
@@ -182,26 +167,14 @@ class PostgresServer:
         return self.directory / "postgres.log"
 
     def log_tail(self, lines: int = 40) -> str:
-        try:
-            return "\n".join(self.log_file.read_text(errors="replace").splitlines()[-lines:])
-        except (OSError, AssertionError):
+        if self.directory is None:
             return "(no log)"
+        return processes.file_tail(self.log_file, lines)
 
     # -- lifecycle ----------------------------------------------------------------------------
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
-
     def start(self) -> Self:
         """Create the cluster and start the server; returns once it accepts the test user."""
-        if self.process is not None and self.process.poll() is None:
+        if processes.is_running(self.process):
             return self
         self._bin = postgres_bin_dir()
         self._account = _server_account()
@@ -210,14 +183,11 @@ class PostgresServer:
         self.directory = Path(tempfile.mkdtemp(prefix="kconnect-pg-", dir=base))
         if self._account is not None:
             os.chown(self.directory, self._account.pw_uid, self._account.pw_gid)
-        if not self._atexit_registered:
-            ref = weakref.ref(self)
-            atexit.register(lambda: (s := ref()) is not None and s.stop())
-            self._atexit_registered = True
+        processes.stop_at_exit(self, PostgresServer.stop)
         try:
             self._initdb()
             for attempt in range(1, _START_ATTEMPTS + 1):
-                self.port = _free_port()
+                self.port = processes.free_port()
                 self._launch()
                 try:
                     self._wait_until_ready(time.monotonic() + self.start_timeout)
@@ -241,7 +211,7 @@ class PostgresServer:
             text=True,
             stdin=subprocess.DEVNULL,
             cwd=self.directory,
-            preexec_fn=_child_setup(self._account, False),  # noqa: PLW1509
+            preexec_fn=_become(self._account),  # noqa: PLW1509
             check=False,
             **kwargs,
         )
@@ -291,57 +261,55 @@ class PostgresServer:
         ]
         for key, value in self.settings.items():
             cmd += ["-c", f"{key}={value}"]
-        # Only the thread that forked can arm PDEATHSIG sensibly: Linux fires it when that
-        # *thread* exits, which for a helper thread would kill a healthy server.
-        arm = sys.platform.startswith("linux") and (
-            threading.current_thread() is threading.main_thread()
+        self.process = processes.launch(
+            cmd,
+            log_file=self.log_file,
+            cwd=self.directory,
+            # SIGQUIT: postgres's immediate shutdown.
+            death_signal=signal.SIGQUIT,
+            before_exec=_become(self._account),
         )
-        with open(self.log_file, "ab") as log_handle:
-            self.process = subprocess.Popen(
-                cmd,
-                stdin=subprocess.DEVNULL,
-                stdout=log_handle,
-                stderr=subprocess.STDOUT,
-                cwd=self.directory,
-                start_new_session=True,
-                preexec_fn=_child_setup(self._account, arm),  # noqa: PLW1509
-            )
 
     def _wait_until_ready(self, deadline: float) -> None:
         assert self._bin is not None and self.process is not None
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
+        process, pg_isready = self.process, str(self._bin / "pg_isready")
+
+        def check_alive() -> None:
+            if process.poll() is not None:
                 raise PostgresSetupError(
-                    f"postgres exited with {self.process.returncode}:\n{self.log_tail()}"
+                    f"postgres exited with {process.returncode}:\n{self.log_tail()}"
                 )
+
+        def probe() -> str | None:
             ready = subprocess.run(
-                [str(self._bin / "pg_isready"), "-q", "-h", self.host, "-p", str(self.port)],
+                [pg_isready, "-q", "-h", self.host, "-p", str(self.port)],
                 stdin=subprocess.DEVNULL,
                 capture_output=True,
                 timeout=10,
                 check=False,
             )
-            if ready.returncode == 0:
-                return
-            time.sleep(0.1)
-        raise PostgresSetupError(
-            f"postgres did not accept connections within {self.start_timeout:g}s:\n"
-            + self.log_tail()
+            return None if ready.returncode == 0 else f"pg_isready exit {ready.returncode}"
+
+        def timed_out(_last_reason: str) -> PostgresSetupError:
+            return PostgresSetupError(
+                f"postgres did not accept connections within {self.start_timeout:g}s:\n"
+                + self.log_tail()
+            )
+
+        processes.wait_until_ready(
+            probe, deadline, check_alive=check_alive, timed_out=timed_out, interval=0.1
         )
 
     def _terminate(self, timeout: float = 10.0) -> None:
         process, self.process = self.process, None
-        if process is None or process.poll() is not None:
+        if not processes.is_running(process):
             return
-        # SIGINT is postgres's "fast" shutdown: abort sessions, checkpoint, exit.
+        assert process is not None
+        # SIGINT to the postmaster alone is postgres's "fast" shutdown: abort sessions,
+        # checkpoint, exit. (To its backends, too, it would only cancel their queries.)
         with contextlib.suppress(ProcessLookupError):
             process.send_signal(signal.SIGINT)
-        try:
-            process.wait(timeout)
-        except subprocess.TimeoutExpired:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(process.pid, signal.SIGKILL)
-            process.wait(5)
+        processes.reap(process, time.monotonic() + timeout)
 
     def stop(self) -> None:
         """Stop the server and remove its directory; safe to call twice."""
@@ -353,9 +321,7 @@ class PostgresServer:
     def kill(self) -> None:
         """SIGKILL the postmaster (its backends notice and exit); :meth:`restart` brings the
         cluster back on the same port with its data."""
-        if self.process is not None and self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGKILL)
-            self.process.wait(10)
+        processes.stop(self.process, signum=signal.SIGKILL)
 
     def pause(self) -> None:
         """Stop accepting connections and end every session (the server keeps its data)."""
@@ -363,7 +329,7 @@ class PostgresServer:
 
     def restart(self) -> None:
         """Start the server again on the same port after :meth:`pause` or :meth:`kill`."""
-        if self.process is not None and self.process.poll() is None:
+        if processes.is_running(self.process):
             return
         deadline = time.monotonic() + self.start_timeout
         while True:

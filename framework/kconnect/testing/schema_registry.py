@@ -19,10 +19,7 @@ Known differences from Confluent's registry: an unknown subject answers 404 with
 
 from __future__ import annotations
 
-import atexit
-import contextlib
 import logging
-import os
 import shutil
 import signal
 import subprocess
@@ -32,13 +29,11 @@ import threading
 import time
 import urllib.error
 import urllib.request
-import weakref
 from importlib import resources
 from pathlib import Path
-from types import TracebackType
 from typing import Self
 
-from kconnect.testing.kafka_cluster import _free_port, _kill_with_parent
+from kconnect.testing import processes
 from kconnect.testing.kafka_jars import (
     KafkaSetupError,
     _file_lock,
@@ -46,13 +41,13 @@ from kconnect.testing.kafka_jars import (
     cache_dir,
     java_executable,
 )
+from kconnect.testing.processes import LOOPBACK as _HOST
 
 log = logging.getLogger(__name__)
 
 APICURIO_VERSION = "2.4.2.Final"
 #: The path under which Apicurio serves Confluent's API; append it to the base URL.
 CCOMPAT_PATH = "/apis/ccompat/v7"
-_HOST = "127.0.0.1"
 _COMPLETE_MARKER = ".complete"
 _BUILD_TIMEOUT_S = 1200
 _RUNNER_JAR = "schema-registry-app-0-runner.jar"
@@ -132,7 +127,7 @@ def _run_maven(mvn: str, project: Path) -> None:
         )
 
 
-class SchemaRegistry:
+class SchemaRegistry(processes.Service):
     """A throwaway schema registry (Apicurio Registry, Confluent-compatible API) on 127.0.0.1.
 
     Use it as a context manager::
@@ -150,7 +145,6 @@ class SchemaRegistry:
         self._workdir: Path | None = None
         self._process: subprocess.Popen[bytes] | None = None
         self._lock = threading.RLock()
-        self._atexit_registered = False
 
     @property
     def url(self) -> str:
@@ -171,18 +165,7 @@ class SchemaRegistry:
         return self._workdir / "registry.log"
 
     def is_running(self) -> bool:
-        return self._process is not None and self._process.poll() is None
-
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
+        return processes.is_running(self._process)
 
     def start(self) -> Self:
         """Start the registry (again, after :meth:`kill`, on the same port and data) and wait
@@ -192,13 +175,10 @@ class SchemaRegistry:
                 return self
             java = java_executable()
             app = registry_app_dir()
-            if not self._atexit_registered:
-                ref = weakref.ref(self)
-                atexit.register(lambda: (r := ref()) is not None and r.stop())
-                self._atexit_registered = True
+            processes.stop_at_exit(self, SchemaRegistry.stop)
             if self._workdir is None:
                 self._workdir = Path(tempfile.mkdtemp(prefix="kconnect-registry-"))
-                self._port = _free_port()
+                self._port = processes.free_port()
             try:
                 self._launch(java, app)
                 self._wait_until_ready(time.monotonic() + self.start_timeout)
@@ -228,80 +208,56 @@ class SchemaRegistry:
             "-jar",
             str(app / _RUNNER_JAR),
         ]
-        arm_pdeathsig = (
-            sys.platform.startswith("linux")
-            and threading.current_thread() is threading.main_thread()
+        self._process = processes.launch(
+            cmd, log_file=self._workdir / "registry.log", cwd=self._workdir
         )
-        with open(self._workdir / "registry.log", "ab") as log_handle:
-            self._process = subprocess.Popen(
-                cmd,
-                stdin=subprocess.DEVNULL,
-                stdout=log_handle,
-                stderr=subprocess.STDOUT,
-                cwd=self._workdir,
-                start_new_session=True,
-                preexec_fn=_kill_with_parent if arm_pdeathsig else None,  # noqa: PLW1509
-            )
         log.debug("started schema registry, pid %d, port %d", self._process.pid, self._port)
 
     def _wait_until_ready(self, deadline: float) -> None:
-        probe = f"{self.url}/subjects"
-        last_error = "no answer yet"
-        while True:
+        subjects = f"{self.url}/subjects"
+
+        def check_alive() -> None:
             if self._process is not None and self._process.poll() is not None:
                 raise SchemaRegistrySetupError(
                     f"The schema registry exited with code {self._process.returncode} while "
                     f"starting; last lines of {self.log_file}:\n{self._log_tail()}"
                 )
+
+        def probe() -> str | None:
             try:
-                with urllib.request.urlopen(probe, timeout=2) as response:
-                    if response.status == 200:
-                        return
-                    last_error = f"HTTP {response.status}"
+                with urllib.request.urlopen(subjects, timeout=2) as response:
+                    return None if response.status == 200 else f"HTTP {response.status}"
             except (OSError, urllib.error.URLError) as exc:
-                last_error = str(exc)
-            if time.monotonic() >= deadline:
-                raise SchemaRegistrySetupError(
-                    f"The schema registry did not answer within {self.start_timeout:.0f} s "
-                    f"({last_error}); last lines of {self.log_file}:\n{self._log_tail()}"
-                )
-            time.sleep(0.2)
+                return str(exc)
+
+        def timed_out(last_error: str) -> SchemaRegistrySetupError:
+            return SchemaRegistrySetupError(
+                f"The schema registry did not answer within {self.start_timeout:.0f} s "
+                f"({last_error}); last lines of {self.log_file}:\n{self._log_tail()}"
+            )
+
+        processes.wait_until_ready(probe, deadline, check_alive=check_alive, timed_out=timed_out)
 
     def _log_tail(self, lines: int = 40) -> str:
-        try:
-            return "\n".join(self.log_file.read_text(errors="replace").splitlines()[-lines:])
-        except (OSError, RuntimeError):
+        if self._workdir is None:
             return "(no log)"
+        return processes.file_tail(self.log_file, lines)
 
     def kill(self) -> None:
         """Kill the registry with SIGKILL, as a crash would; :meth:`start` brings it back with
         the same port and data."""
         with self._lock:
-            self._signal(signal.SIGKILL)
-            if self._process is not None:
-                self._process.wait(timeout=30)
+            processes.stop(self._process, signum=signal.SIGKILL)
 
     def stop(self, timeout: float = 10.0) -> None:
         """Stop the registry (SIGTERM, then SIGKILL) and delete its data. Safe to repeat."""
         with self._lock:
-            self._signal(signal.SIGTERM)
-            if self._process is not None:
-                try:
-                    self._process.wait(timeout=timeout)
-                except subprocess.TimeoutExpired:
-                    self._signal(signal.SIGKILL)
-                    self._process.wait(timeout=30)
+            processes.stop(self._process, timeout)
             self._process = None
             if self._workdir is not None:
                 shutil.rmtree(self._workdir, ignore_errors=True)
                 self._workdir = None
             self._port = None
-
-    def _signal(self, signum: int) -> None:
-        if self._process is None or self._process.poll() is not None:
-            return
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(self._process.pid, signum)
 
     def __repr__(self) -> str:
         return f"SchemaRegistry({self.url if self._port else 'stopped'})"
