@@ -8,8 +8,6 @@ without a schema (integers as int, other numbers as float, objects as dicts, lis
 from __future__ import annotations
 
 import functools
-import threading
-from collections import OrderedDict
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -18,6 +16,7 @@ from kconnect.api.data import Schema, SchemaAndValue
 from kconnect.api.errors import DataException
 
 from kconnect_builtins.converters import ValueConverterAsHeaderConverter, json_read, json_write
+from kconnect_builtins.converters.lru_cache import LruCache
 from kconnect_builtins.converters.settings import (
     converter_config_def,
     get_bool,
@@ -44,32 +43,6 @@ _ENVELOPE_ERROR = (
 _NULL_SCHEMA_PREFIX = b'{"schema":null,"payload":'
 # SchemaAndValue(...) goes through a Python-level __new__; this skips it on the hot path.
 _schema_and_value = functools.partial(tuple.__new__, SchemaAndValue)
-
-
-class _LruCache:
-    """A small thread-safe LRU map (Kafka's SynchronizedCache around an LRUCache)."""
-
-    def __init__(self, max_size: int):
-        self._max_size = max_size
-        self._entries: OrderedDict[Any, Any] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def get(self, key: Any) -> Any:
-        with self._lock:
-            value = self._entries.get(key)
-            if value is not None:
-                self._entries.move_to_end(key)
-            return value
-
-    def put(self, key: Any, value: Any) -> None:
-        with self._lock:
-            self._entries[key] = value
-            self._entries.move_to_end(key)
-            while len(self._entries) > max(self._max_size, 0):
-                self._entries.popitem(last=False)
-
-    def __len__(self) -> int:
-        return len(self._entries)
 
 
 class _Writer:
@@ -177,8 +150,8 @@ class JsonConverter(ValueConverterAsHeaderConverter):
             decimal_numeric=decimal_format == "NUMERIC",
             replace_null_with_default=get_bool(configs, REPLACE_NULL_WITH_DEFAULT_CONFIG, True),
         )
-        self._writers = _LruCache(cache_size)
-        self._readers = _LruCache(cache_size)
+        self._writers = LruCache(cache_size)
+        self._readers = LruCache(cache_size)
         # The schema written or read last: records of one stream nearly always share it.
         self._last_writer: tuple[Schema | None, _Writer | None] = (None, None)
         self._last_reader: _Reader | None = None

@@ -11,8 +11,6 @@ always share it. The caches hold at most ``schemas.cache.config`` entries each.
 from __future__ import annotations
 
 import functools
-import threading
-from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -20,6 +18,7 @@ from kconnect.api.converter import Converter
 from kconnect.api.data import Schema, SchemaAndValue
 from kconnect.api.errors import ConnectException, DataException, RetriableException
 
+from kconnect_builtins.converters.lru_cache import LruCache
 from kconnect_builtins.converters.schema_registry import registry
 from kconnect_builtins.converters.schema_registry.settings import (
     RegistrySettings,
@@ -39,28 +38,6 @@ Read = Callable[[bytes], Any]
 HEADER_SIZE = registry.HEADER_SIZE
 # SchemaAndValue(...) goes through a Python-level __new__; this skips it on the hot path.
 _schema_and_value = functools.partial(tuple.__new__, SchemaAndValue)
-
-
-class _Lru:
-    """A small thread-safe LRU map (Kafka's SynchronizedCache around an LRUCache)."""
-
-    def __init__(self, max_size: int):
-        self._max_size = max(max_size, 1)
-        self._entries: OrderedDict[Any, Any] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def get(self, key: Any) -> Any:
-        with self._lock:
-            value = self._entries.get(key)
-            if value is not None:
-                self._entries.move_to_end(key)
-            return value
-
-    def put(self, key: Any, value: Any) -> None:
-        with self._lock:
-            self._entries[key] = value
-            while len(self._entries) > self._max_size:
-                self._entries.popitem(last=False)
 
 
 class Translation:
@@ -103,9 +80,9 @@ class RegistryConverter(Converter):
         self._configure_format(configs, self._settings)
         self._client = registry.RegistryClient(self._settings, self.schema_type)
         size = self._settings.cache_size
-        self._translations = _Lru(size)
-        self._writers = _Lru(size)
-        self._readers = _Lru(size)
+        self._translations = LruCache(size)
+        self._writers = LruCache(size)
+        self._readers = LruCache(size)
         self._last_write: tuple[str, Schema | None, Any] = ("", None, None)
         self._last_read: tuple[bytes, Schema | None, Any] = (b"", None, None)
 

@@ -24,13 +24,13 @@ from google.protobuf.message import DecodeError
 from kconnect.api.data import Schema, SchemaAndValue
 from kconnect.api.errors import ConnectException, DataException
 
+from kconnect_builtins.converters.lru_cache import LruCache
 from kconnect_builtins.converters.schema_registry import protobuf_data, protobuf_schema, registry
 from kconnect_builtins.converters.schema_registry.base import (
     HEADER_SIZE,
     Read,
     RegistryConverter,
     Translation,
-    _Lru,
 )
 from kconnect_builtins.converters.schema_registry.settings import RegistrySettings, config_def
 from kconnect_builtins.converters.settings import get_bool
@@ -279,7 +279,7 @@ class ProtobufConverter(RegistryConverter):
             wrapper_for_raw_primitives=get_bool(configs, WRAPPER_FOR_RAW_PRIMITIVES, True),
             enhanced=get_bool(configs, ENHANCED_SCHEMA_SUPPORT, False),
         )
-        self._indexed_readers = _Lru(settings.cache_size)
+        self._indexed_readers = LruCache(settings.cache_size)
 
     # -- writing -------------------------------------------------------------------------------
     def translate(self, schema: Schema) -> Translation:

@@ -130,7 +130,8 @@ def read_settings(configs: Mapping[str, Any]) -> RegistrySettings:
         value_strategy=_strategy(configs, VALUE_STRATEGY_CONFIG),
         connect_meta_data=get_bool(configs, CONNECT_META_DATA_CONFIG, True),
         enhanced_avro=get_bool(configs, ENHANCED_AVRO_CONFIG, False),
-        cache_size=get_int(configs, SCHEMAS_CACHE_CONFIG, 1000),
+        # At least one: a registry converter always keeps the schema it just used.
+        cache_size=max(get_int(configs, SCHEMAS_CACHE_CONFIG, 1000), 1),
         normalize=get_bool(configs, NORMALIZE_CONFIG, False),
         client_conf=client_conf,
     )
