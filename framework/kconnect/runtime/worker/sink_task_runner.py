@@ -117,6 +117,7 @@ class SinkTaskRunner(TaskRunner):
         self.active_topics: set[str] = set()
         self._batch_offsets: dict[TopicPartition, int] = {}
         self._reported_consumer_errors: set[str] = set()
+        self._consumer_errors_in_poll = 0  # error events among the last consumed messages
         self._failed = False
         #: converted records waiting for put(): a rebalance callback may remove some
         self._batch: list[SinkRecord] = []
@@ -164,8 +165,11 @@ class SinkTaskRunner(TaskRunner):
             if not self._batch:
                 messages = consumer.consume(self.max_poll_records, 0.5)
                 if messages:
-                    self.metrics.records_read += len(messages)
+                    self._consumer_errors_in_poll = 0
                     self._batch = self._convert(messages)
+                    # Error events (a topic not created yet, a broker away) arrive as messages
+                    # too; they are not records read.
+                    self.metrics.records_read += len(messages) - self._consumer_errors_in_poll
             elif self._put_retries:
                 # put() asked for a pause before the same batch is tried again. The wait ends
                 # early when a rebalance took every record of the batch away.
@@ -228,6 +232,7 @@ class SinkTaskRunner(TaskRunner):
         """librdkafka reports most consumer errors as events it recovers from by itself (a
         subscribed topic that does not exist yet, a broker that went away); only a fatal one
         ends the task. The others are logged once each, as the Java consumer just waits."""
+        self._consumer_errors_in_poll += 1
         if error.code() == KafkaError._PARTITION_EOF:
             return
         if error.fatal():
