@@ -103,28 +103,7 @@ def _handshake(stores: dict[str, Any], client: ssl.SSLContext, server_hostname: 
     server.load_cert_chain(str(stores["server"]))
     server.load_verify_locations(cafile=str(stores["ca"]))
     server.verify_mode = ssl.CERT_REQUIRED
-    peer: dict[str, Any] = {}
-    with socket.create_server(("127.0.0.1", 0)) as listener:
-        listener.settimeout(10)
-
-        def serve() -> None:
-            conn, _ = listener.accept()
-            try:
-                with server.wrap_socket(conn, server_side=True) as tls:
-                    peer["subject"] = dict(x[0] for x in tls.getpeercert()["subject"])
-                    tls.sendall(b"ok")
-            except (ssl.SSLError, OSError) as error:
-                peer["error"] = error
-
-        thread = threading.Thread(target=serve, daemon=True)
-        thread.start()
-        port = listener.getsockname()[1]
-        with socket.create_connection(("127.0.0.1", port), timeout=10) as raw:
-            with client.wrap_socket(raw, server_hostname=server_hostname) as tls:
-                assert tls.recv(2) == b"ok"
-        thread.join(10)
-    assert "error" not in peer, peer
-    return str(peer["subject"]["commonName"])
+    return _serve_once(server, client, server_hostname)
 
 
 def test_presents_the_listener_keystore_and_trusts_its_truststore(stores: dict[str, Any]):
@@ -231,9 +210,11 @@ def test_listener_key_is_kept_encrypted_0600_in_a_private_directory(
         _serve_once(server, no_certificate)
 
 
-def _serve_once(server: ssl.SSLContext, client: ssl.SSLContext) -> str:
-    """One TLS connection from ``client`` to ``server`` on 127.0.0.1; the common name of the
-    certificate the client presented."""
+def _serve_once(
+    server: ssl.SSLContext, client: ssl.SSLContext, server_hostname: str = "127.0.0.1"
+) -> str:
+    """One TLS connection from ``client`` to ``server`` on 127.0.0.1, the client expecting
+    ``server_hostname``; the common name of the certificate the client presented."""
     peer: dict[str, Any] = {}
     with socket.create_server(("127.0.0.1", 0)) as listener:
         listener.settimeout(10)
@@ -252,7 +233,7 @@ def _serve_once(server: ssl.SSLContext, client: ssl.SSLContext) -> str:
         port = listener.getsockname()[1]
         try:
             with socket.create_connection(("127.0.0.1", port), timeout=10) as raw:
-                with client.wrap_socket(raw, server_hostname="127.0.0.1") as tls:
+                with client.wrap_socket(raw, server_hostname=server_hostname) as tls:
                     if tls.recv(2) != b"ok":
                         raise ConnectionError("closed by the server")
         finally:
