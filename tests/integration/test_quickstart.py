@@ -9,16 +9,15 @@ import sys
 import tempfile
 
 
-def test_quickstart_copies_the_sample_file_and_cleans_up():
-    before = set(glob.glob(f"{tempfile.gettempdir()}/kconnect-quickstart-*"))
+def run_quickstart(*args: str) -> str:
+    """``kconnect quickstart`` with ``args`` on a free port; its output, once it exited 0."""
     result = subprocess.run(
         [
             sys.executable,
             "-m",
             "kconnect.cli",
             "quickstart",
-            "--lines",
-            "2000",
+            *args,
             "--exit-when-done",
             "--port",
             "0",
@@ -30,6 +29,12 @@ def test_quickstart_copies_the_sample_file_and_cleans_up():
     )
     output = result.stdout + result.stderr
     assert result.returncode == 0, output
+    return output
+
+
+def test_quickstart_copies_the_sample_file_and_cleans_up():
+    before = set(glob.glob(f"{tempfile.gettempdir()}/kconnect-quickstart-*"))
+    output = run_quickstart("--lines", "2000")
     assert "All 2000 lines arrived" in output
     assert "line 1: hello from kconnect" in output
     assert "REST API: http://127.0.0.1:" in output
@@ -42,26 +47,7 @@ def test_quickstart_copies_the_sample_file_and_cleans_up():
 def test_quickstart_avro_goes_through_a_schema_registry_and_cleans_up():
     pattern = f"{tempfile.gettempdir()}/kconnect-registry-*"
     before = set(glob.glob(pattern))
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "kconnect.cli",
-            "quickstart",
-            "--avro",
-            "--lines",
-            "300",
-            "--exit-when-done",
-            "--port",
-            "0",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    output = result.stdout + result.stderr
-    assert result.returncode == 0, output
+    output = run_quickstart("--avro", "--lines", "300")
     assert "Schema registry is up at http://127.0.0.1:" in output
     # Kafka's Avro sample worker file, with Confluent's converter class names
     assert "connect-avro-standalone.properties" in output

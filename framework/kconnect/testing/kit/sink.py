@@ -99,7 +99,11 @@ class SinkConnectorChecks(ConnectorChecks):
         connector.start(dict(config))
         task_configs = connector.task_configs(1)
         if len(task_configs) != 1:
-            fail(check, f"task_configs(1) returned {len(task_configs)} configs, not one")
+            fail(
+                check,
+                f"task_configs(1) returned {len(task_configs)} configs; with tasks.max=1 return "
+                "exactly one",
+            )
         task = cast(SinkTask, connector.task_class()())
         tp = self.partition(config)
         task.initialize(KitSinkTaskContext(task_configs[0], {tp}))

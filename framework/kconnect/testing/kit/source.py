@@ -102,7 +102,7 @@ class SourceConnectorChecks(ConnectorChecks):
             )
         connector.stop()
 
-    def poll_records(self, check: str, task: SourceTask, count: int) -> list[SourceRecord]:
+    def poll_records(self, task: SourceTask, count: int) -> list[SourceRecord]:
         """Poll as the worker does until ``count`` records came (or time ran out)."""
         records: list[SourceRecord] = []
         deadline = time.monotonic() + self.poll_timeout_s
@@ -168,7 +168,7 @@ class SourceConnectorChecks(ConnectorChecks):
         self.produce(config, 3)
         connector, task = self.start_task(check, config, KitOffsetStore())
         try:
-            records = self.poll_records(check, task, 3)
+            records = self.poll_records(task, 3)
         finally:
             self.stop_task(check, connector, task)
         if not records:
@@ -195,7 +195,7 @@ class SourceConnectorChecks(ConnectorChecks):
         first = self.produce(config, 6)
         connector, task = self.start_task(check, config, offsets)
         try:
-            records = self.poll_records(check, task, len(first))
+            records = self.poll_records(task, len(first))
             got = [self.record_value(r) for r in records]
             if got != first:
                 fail(
@@ -205,10 +205,10 @@ class SourceConnectorChecks(ConnectorChecks):
                 )
             # The worker commits what Kafka acknowledged: here the first 4 records.
             committed = records[:4]
-            for record in committed:
+            for kafka_offset, record in enumerate(committed):
                 if record.source_partition is not None and record.source_offset is not None:
                     offsets.commit(record.source_partition, record.source_offset)
-                metadata = RecordMetadata(record.topic, 0, committed.index(record), None)
+                metadata = RecordMetadata(record.topic, 0, kafka_offset, None)
                 task.commit_record(record, metadata)
             task.commit()
         finally:
@@ -217,7 +217,7 @@ class SourceConnectorChecks(ConnectorChecks):
         expected = first[4:] + second
         connector, task = self.start_task(check, config, offsets)
         try:
-            got = [self.record_value(r) for r in self.poll_records(check, task, len(expected))]
+            got = [self.record_value(r) for r in self.poll_records(task, len(expected))]
         finally:
             self.stop_task(check, connector, task)
         redelivered = [v for v in got if v in first[:4]]
