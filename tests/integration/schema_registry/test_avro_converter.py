@@ -9,7 +9,6 @@ import decimal
 from typing import Any
 
 import pytest
-from confluent_kafka import Consumer, Producer
 from confluent_kafka.schema_registry import Schema as RegistrySchema
 from confluent_kafka.schema_registry import SchemaRegistryClient
 from confluent_kafka.schema_registry.avro import AvroDeserializer, AvroSerializer
@@ -25,6 +24,8 @@ from kconnect.api.data import (
 )
 from kconnect.api.errors import DataException
 from kconnect_builtins.converters.schema_registry.avro import AvroConverter
+
+from .conftest import through_kafka
 
 INNER = (
     SchemaBuilder.struct()
@@ -96,29 +97,6 @@ def converter(url: str, is_key: bool = False, **extra: Any) -> AvroConverter:
     instance = AvroConverter()
     instance.configure({"schema.registry.url": url, **extra}, is_key)
     return instance
-
-
-def through_kafka(bootstrap: str, topic: str, values: list[bytes | None]) -> list[bytes | None]:
-    """Produce ``values`` to ``topic`` and consume them back, as the worker would."""
-    producer = Producer({"bootstrap.servers": bootstrap})
-    for value in values:
-        producer.produce(topic, value)
-    assert producer.flush(30) == 0
-    consumer = Consumer(
-        {
-            "bootstrap.servers": bootstrap,
-            "group.id": f"check-{topic}",
-            "auto.offset.reset": "earliest",
-        }
-    )
-    consumer.subscribe([topic])
-    got: list[bytes | None] = []
-    for _ in range(60):
-        got += [m.value() for m in consumer.consume(100, 1.0) if m.error() is None]
-        if len(got) >= len(values):
-            break
-    consumer.close()
-    return got
 
 
 def with_version(schema: Schema, version: int) -> Schema:

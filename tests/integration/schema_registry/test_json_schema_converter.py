@@ -7,12 +7,13 @@ import datetime as dt
 import decimal
 from typing import Any
 
-from confluent_kafka import Consumer, Producer
 from confluent_kafka.schema_registry import SchemaRegistryClient
 from confluent_kafka.schema_registry.json_schema import JSONDeserializer, JSONSerializer
 from confluent_kafka.serialization import MessageField, SerializationContext
 from kconnect.api.data import Decimal, Schema, SchemaBuilder, Struct, Time, Timestamp
 from kconnect_builtins.converters.schema_registry.json_schema import JsonSchemaConverter
+
+from .conftest import through_kafka
 
 INNER = (
     SchemaBuilder.struct()
@@ -84,24 +85,7 @@ def converter(url: str, **extra: Any) -> JsonSchemaConverter:
 def test_every_connect_type_round_trips(schema_registry, bootstrap_servers, unique_topic):
     value = all_types_value()
     data = converter(schema_registry.url).from_connect_data(unique_topic, ALL_TYPES, value)
-    producer = Producer({"bootstrap.servers": bootstrap_servers})
-    producer.produce(unique_topic, data)
-    producer.produce(unique_topic, None)  # a tombstone
-    assert producer.flush(30) == 0
-    consumer = Consumer(
-        {
-            "bootstrap.servers": bootstrap_servers,
-            "group.id": unique_topic,
-            "auto.offset.reset": "earliest",
-        }
-    )
-    consumer.subscribe([unique_topic])
-    consumed: list = []
-    for _ in range(60):
-        consumed += [m.value() for m in consumer.consume(10, 1.0) if m.error() is None]
-        if len(consumed) >= 2:
-            break
-    consumer.close()
+    consumed = through_kafka(bootstrap_servers, unique_topic, [data, None])  # and a tombstone
     reader = converter(schema_registry.url)
     read = reader.to_connect_data(unique_topic, consumed[0])
     assert read.schema == SchemaBuilder.from_schema(ALL_TYPES).version(1).build()

@@ -18,7 +18,8 @@ from kconnect.api.data import Decimal, Schema, SchemaBuilder, Struct, Type
 from kconnect.api.errors import DataException
 from kconnect_builtins.converters.schema_registry.protobuf import ProtobufConverter, new_pool
 
-from .test_avro_converter import INNER, all_types_schema, all_types_value, through_kafka
+from .conftest import through_kafka
+from .test_avro_converter import INNER, all_types_schema, all_types_value
 
 TAG = "io.confluent.connect.protobuf.Tag"
 ENUM = "io.confluent.connect.protobuf.Enum"

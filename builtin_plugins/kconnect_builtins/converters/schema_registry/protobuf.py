@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import importlib
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -113,67 +114,30 @@ def _message_at(file: FileDescriptor, indexes: list[int]) -> Descriptor:
 
 
 # -- descriptor pools ------------------------------------------------------------------------
-def _builtin_files() -> list[Any]:
-    """The well-known files a schema may import without a reference, in dependency order."""
-    from confluent_kafka.schema_registry.confluent import meta_pb2
-    from confluent_kafka.schema_registry.confluent.type import decimal_pb2
-    from google.protobuf import (
-        any_pb2,
-        api_pb2,
-        duration_pb2,
-        empty_pb2,
-        field_mask_pb2,
-        source_context_pb2,
-        struct_pb2,
-        timestamp_pb2,
-        type_pb2,
-        wrappers_pb2,
-    )
-    from google.type import (
-        calendar_period_pb2,
-        color_pb2,
-        date_pb2,
-        datetime_pb2,
-        dayofweek_pb2,
-        expr_pb2,
-        fraction_pb2,
-        latlng_pb2,
-        money_pb2,
-        month_pb2,
-        postal_address_pb2,
-        quaternion_pb2,
-        timeofday_pb2,
-    )
+# The well-known files a schema may import without a reference, in dependency order.
+_BUILTIN_MODULES = (
+    *(
+        f"google.protobuf.{name}_pb2"
+        for name in (
+            "any source_context type api descriptor duration empty field_mask struct timestamp "
+            "wrappers"
+        ).split()
+    ),
+    *(
+        f"google.type.{name}_pb2"
+        for name in (
+            "calendar_period color date datetime dayofweek expr fraction latlng money month "
+            "postal_address quaternion timeofday"
+        ).split()
+    ),
+    "confluent_kafka.schema_registry.confluent.meta_pb2",
+    "confluent_kafka.schema_registry.confluent.type.decimal_pb2",
+)
 
-    modules = (
-        any_pb2,
-        source_context_pb2,
-        type_pb2,
-        api_pb2,
-        descriptor_pb2,
-        duration_pb2,
-        empty_pb2,
-        field_mask_pb2,
-        struct_pb2,
-        timestamp_pb2,
-        wrappers_pb2,
-        calendar_period_pb2,
-        color_pb2,
-        date_pb2,
-        datetime_pb2,
-        dayofweek_pb2,
-        expr_pb2,
-        fraction_pb2,
-        latlng_pb2,
-        money_pb2,
-        month_pb2,
-        postal_address_pb2,
-        quaternion_pb2,
-        timeofday_pb2,
-        meta_pb2,
-        decimal_pb2,
-    )
-    return [m.DESCRIPTOR.serialized_pb for m in modules]
+
+def _builtin_files() -> list[Any]:
+    """The serialized well-known files, in dependency order."""
+    return [importlib.import_module(m).DESCRIPTOR.serialized_pb for m in _BUILTIN_MODULES]
 
 
 _BUILTINS: list[Any] | None = None
