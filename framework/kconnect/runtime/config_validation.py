@@ -13,7 +13,7 @@ from typing import Any
 from kconnect.api.config import Config, ConfigDef, ConfigKey, ConfigValue
 from kconnect.api.connector import Connector, connector_type
 from kconnect.api.errors import ConfigException
-from kconnect.plugins import PluginNotFoundError, PluginRegistry, plugin_version
+from kconnect.plugins import PluginRegistry, plugin_version
 from kconnect.runtime.connector_config import (
     CONNECTOR_CLASS,
     CONNECTOR_PLUGIN_VERSION,
@@ -21,6 +21,7 @@ from kconnect.runtime.connector_config import (
 )
 from kconnect.runtime.plugin_calls import call_with_timeout
 from kconnect.runtime.version_range import InvalidVersionRange, unmet_message
+from kconnect.runtime.worker_plugins import CONVERTER_KEYS, converter_not_found
 
 
 def enriched_definition(
@@ -81,31 +82,18 @@ def validate_connector_config(
     )
 
 
-#: the connector keys typed CLASS in Kafka's ConnectorConfig that name a converter plugin
-_CONVERTER_KEYS = {
-    "key.converter": "converter",
-    "value.converter": "converter",
-    "header.converter": "header_converter",
-}
-
-
 def _check_converter_classes(
     registry: PluginRegistry, props: Mapping[str, Any], values: list[ConfigValue]
 ) -> None:
     """As Kafka's CLASS-typed keys: a converter that cannot be found is an error on its key,
     so the connector is refused (400) instead of created with tasks that can only fail."""
     for value in values:
-        kind = _CONVERTER_KEYS.get(value.name)
         name = props.get(value.name)
-        if kind is None or name is None or not str(name).strip():
+        if value.name not in CONVERTER_KEYS or name is None or not str(name).strip():
             continue
-        try:
-            registry.find(kind, str(name))
-        except PluginNotFoundError as error:
-            value.add_error_message(
-                f"Invalid value {name} for configuration {value.name}: "
-                f"Class {name} could not be found. {error}"
-            )
+        problem = converter_not_found(registry, value.name, str(name))
+        if problem is not None:
+            value.add_error_message(problem)
 
 
 def error_messages(infos: Mapping[str, Any]) -> list[str]:

@@ -116,9 +116,9 @@ class SourceTaskRunner(TaskRunner):
                     self._send(records)
                 producer.poll(0)
                 self._raise_send_error()
-                if time.monotonic() >= next_commit:
+                if monotonic() >= next_commit:
                     self.commit_offsets()
-                    next_commit = time.monotonic() + self.flush_interval_s
+                    next_commit = monotonic() + self.flush_interval_s
         except Exception:
             self._commit_offsets_of_a_failed_task()
             raise
