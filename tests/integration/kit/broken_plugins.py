@@ -8,12 +8,14 @@ so the faults stay exactly what their docstrings say whatever the built-ins beco
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from collections.abc import Collection, Mapping
 
 from kconnect.api import (
     ConfigDef,
+    RetriableException,
     Schema,
     SinkConnector,
     SinkRecord,
@@ -221,3 +223,51 @@ class EagerCommitSinkTask(LinesSinkTask):
 class EagerCommitSink(LinesSink):
     def task_class(self) -> type[SinkTask]:
         return EagerCommitSinkTask
+
+
+class TupleOffsetSourceTask(LinesSourceTask):
+    """Fault: the record offset holds a tuple, which comes back from JSON as a list."""
+
+    def read_new_lines(self) -> list[SourceRecord]:
+        records = super().read_new_lines()
+        for record in records:
+            line = record.source_offset["line"]
+            record.source_offset = {"line": line, "position": (line, 0)}
+        return records
+
+
+class TupleOffsetSource(LinesSource):
+    def task_class(self) -> type[SourceTask]:
+        return TupleOffsetSourceTask
+
+
+class DoubleWriteSinkTask(LinesSinkTask):
+    """Fault: put() buffers the batch before finding the sink system unavailable and raising
+    RetriableException, so the batch offered again is written twice.
+
+    The sink system is unavailable while a file named like ``file`` plus ``.down`` exists.
+    """
+
+    def put(self, records: Collection[SinkRecord]) -> None:
+        super().put(records)
+        if os.path.exists(self.file + ".down"):
+            raise RetriableException(f"{self.file} is unavailable")
+
+
+class DoubleWriteSink(LinesSink):
+    def task_class(self) -> type[SinkTask]:
+        return DoubleWriteSinkTask
+
+
+class ThreadLeakSourceTask(LinesSourceTask):
+    """Fault: every start() starts a watcher thread that stop() never ends."""
+
+    def start(self, props: Mapping[str, str]) -> None:
+        super().start(props)
+        forever = threading.Event()
+        threading.Thread(target=forever.wait, name="lines-watcher", daemon=True).start()
+
+
+class ThreadLeakSource(LinesSource):
+    def task_class(self) -> type[SourceTask]:
+        return ThreadLeakSourceTask
