@@ -871,3 +871,69 @@ def test_strings_are_escaped_as_jackson_does():
     assert converter.from_connect_data(TOPIC, Schema.STRING_SCHEMA, text) == expected.encode()
     # A backslash followed by the text "u001f" is not an escape and stays as it is.
     assert converter.from_connect_data(TOPIC, None, "\\u001f") == b'"\\\\u001f"'
+
+
+# -- logical fields of a struct (decoded inline by the generated struct decoder) ----------------
+def _logical_struct() -> Schema:
+    return (
+        SchemaBuilder.struct()
+        .field("ts", Timestamp.builder().optional().build())
+        .field("day", Date.builder().optional().build())
+        .field("amount", Decimal.builder(2).optional().build())
+        .build()
+    )
+
+
+def _struct_text(converter: JsonConverter, payload: str) -> str:
+    """A message with the struct's schema (as the converter writes it) and ``payload``."""
+    schema_json = envelope(converter, _logical_struct(), Struct(_logical_struct()))[0]
+    return '{"schema":' + json.dumps(schema_json) + ',"payload":' + payload + "}"
+
+
+@pytest.mark.parametrize(
+    ("millis", "days", "expected_ts", "expected_day"),
+    [
+        (0, 0, dt.datetime(1970, 1, 1, tzinfo=UTC), dt.date(1970, 1, 1)),
+        (-62_135_596_800_000, -719_162, dt.datetime(1, 1, 1, tzinfo=UTC), dt.date(1, 1, 1)),
+        (
+            253_402_300_799_999,
+            2_932_896,
+            dt.datetime(9999, 12, 31, 23, 59, 59, 999_000, tzinfo=UTC),
+            dt.date(9999, 12, 31),
+        ),
+        (1_704_078_245_123, 19_723, dt.datetime(2024, 1, 1, 3, 4, 5, 123_000, tzinfo=UTC), None),
+    ],
+)
+def test_struct_timestamp_and_date_fields_to_connect(
+    converter, millis, days, expected_ts, expected_day
+):
+    payload = json.dumps({"ts": millis, "day": days if expected_day else None})
+    value = to_connect(converter, _struct_text(converter, payload)).value
+    assert value.get("ts") == expected_ts and value.get("ts").tzinfo is not None
+    assert value.get("day") == expected_day
+
+
+@pytest.mark.parametrize(
+    ("payload", "message"),
+    [
+        ('{"ts": 253402300800000}', "out of Python's datetime range"),
+        ('{"ts": "1"}', "Invalid type for Timestamp"),
+        ('{"ts": true}', "Invalid type for Timestamp"),
+        ('{"day": 2932897}', "out of Python's date range"),
+        ('{"day": 1.5}', "Invalid type for Date"),
+        ('{"amount": "not base64!"}', "Invalid bytes for Decimal field"),
+    ],
+)
+def test_struct_logical_fields_out_of_range_or_wrong_kind(converter, payload, message):
+    with pytest.raises(DataException, match=message):
+        to_connect(converter, _struct_text(converter, payload))
+
+
+def test_struct_decimal_field_keeps_every_digit_both_ways(converter):
+    schema = _logical_struct()
+    amount = decimal.Decimal("-12345678901234567890123456789012345678.91")
+    struct = Struct(schema).put("amount", amount)
+    value = converter.to_connect_data(
+        TOPIC, converter.from_connect_data(TOPIC, schema, struct)
+    ).value
+    assert value.get("amount") == amount and str(value.get("amount")) == str(amount)

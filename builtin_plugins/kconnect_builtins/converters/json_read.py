@@ -5,8 +5,8 @@ JSON schemas read into Connect schemas.
 
 from __future__ import annotations
 
-import base64
 import binascii
+import datetime as _dt
 import decimal as _decimal
 import json as _stdjson
 import math
@@ -35,6 +35,19 @@ from kconnect_builtins.converters.json_write import (
 )
 
 Decoder = Callable[[Any], Any]
+
+_EPOCH_DATETIME = _dt.datetime(1970, 1, 1, tzinfo=_dt.UTC)
+_EPOCH_DATE = _dt.date(1970, 1, 1)
+#: the epoch milliseconds and days Python's datetime and date can hold (years 1 to 9999)
+_TIMESTAMP_RANGE = (-62_135_596_800_000, 253_402_300_799_999)
+_DATE_RANGE = (-719_162, 2_932_896)
+
+
+def _b64decode(text: str) -> bytes:
+    # binascii directly (base64.b64decode(validate=True) wraps it with a regex check); strict
+    # mode refuses what validate=True refuses: characters outside the alphabet, bad padding.
+    return binascii.a2b_base64(text, strict_mode=True)
+
 
 _TYPES_BY_NAME = {name: type_ for type_, name in TYPE_NAMES.items()}
 
@@ -197,7 +210,7 @@ def _value_decoder(schema: Schema, options: CodecOptions) -> Decoder:
             if type(node) is not str:
                 return None
             try:
-                return base64.b64decode(node, validate=True)
+                return _b64decode(node)
             except (binascii.Error, ValueError) as e:
                 raise DataException("Invalid bytes field") from e
 
@@ -278,13 +291,33 @@ def _passthrough_check(schema: Schema) -> str | None:
     return None
 
 
+# Inline conversions of the common Timestamp and Date values (an integer within Python's
+# datetime range); anything else goes through the field's decoder and its error messages.
+_INLINE_LOGICAL = {
+    Timestamp.LOGICAL_NAME: (
+        f"type({{x}}) is int and {_TIMESTAMP_RANGE[0]} <= {{x}} <= {_TIMESTAMP_RANGE[1]}",
+        "_EPOCH + _MILLISECOND * {x}",
+    ),
+    Date.LOGICAL_NAME: (
+        f"type({{x}}) is int and {_DATE_RANGE[0]} <= {{x}} <= {_DATE_RANGE[1]}",
+        "_EPOCH_DATE + _DAY * {x}",
+    ),
+}
+
+
 def _struct_decoder(schema: Schema, options: CodecOptions) -> Decoder:
+    """One generated function per struct schema: each field read with one dict lookup, null
+    and the common kinds of value handled inline, the rest by the field's own decoder."""
     namespace: dict[str, Any] = {
         "SCHEMA": schema,
         "Struct": Struct,
         "DataException": DataException,
         "node_type": node_type,
         "_new": object.__new__,
+        "_EPOCH": _EPOCH_DATETIME,
+        "_MILLISECOND": _dt.timedelta(milliseconds=1),
+        "_EPOCH_DATE": _EPOCH_DATE,
+        "_DAY": _dt.timedelta(days=1),
     }
     lines = [
         "def decode_struct(node):",
@@ -297,18 +330,24 @@ def _struct_decoder(schema: Schema, options: CodecOptions) -> Decoder:
     ]
     names = []
     for field in schema.fields:
-        i = field.index
-        decoder = compile_decoder(field.schema, options)
+        i, x = field.index, f"x{field.index}"
+        decoder = _value_decoder(field.schema, options)
         if not field.schema.optional and field.schema.type in (Type.STRING, Type.BYTES):
             decoder = _required_in_struct(decoder, field.name, field.schema.type)
         namespace[f"D{i}"] = decoder
-        lines.append(f"    x{i} = g({field.name!r})")
+        namespace[f"N{i}"] = _null_decoder(field.schema, options)
+        lines.append(f"    {x} = g({field.name!r})")
         check = _passthrough_check(field.schema)
-        if check is None:
-            lines.append(f"    x{i} = D{i}(x{i})")
+        inline = _INLINE_LOGICAL.get(field.schema.name or "")
+        if check is not None:
+            lines.append(f"    if not ({check.format(x=x)}):")
+            lines.append(f"        {x} = N{i}() if {x} is None else D{i}({x})")
+        elif inline is not None:
+            lines.append(f"    if {inline[0].format(x=x)}: {x} = {inline[1].format(x=x)}")
+            lines.append(f"    else: {x} = N{i}() if {x} is None else D{i}({x})")
         else:
-            lines.append(f"    if not ({check.format(x=f'x{i}')}): x{i} = D{i}(x{i})")
-        names.append(f"x{i}")
+            lines.append(f"    {x} = N{i}() if {x} is None else D{i}({x})")
+        names.append(x)
     lines += [
         "    s = _new(Struct)",
         "    s.schema = SCHEMA",
@@ -337,8 +376,21 @@ def _required_in_struct(decoder: Decoder, name: str, type_: Type) -> Decoder:
 def _logical_decoder(schema: Schema) -> Decoder:
     name = schema.name
     if name == Decimal.LOGICAL_NAME:
+        try:
+            scale: int | None = Decimal.scale(schema)
+        except DataException:
+            scale = None  # reported for each value, as Kafka does
+        from_unscaled = Decimal.from_unscaled
 
         def decode_decimal(node: Any) -> Any:
+            if type(node) is str:  # the default decimal.format: base64 of the unscaled value
+                try:
+                    unscaled = int.from_bytes(_b64decode(node), "big", signed=True)
+                    if scale is None:
+                        Decimal.scale(schema)  # raises Kafka's message
+                    return from_unscaled(unscaled, scale)
+                except Exception as e:
+                    raise DataException("Invalid bytes for Decimal field") from e
             if type(node) is ExactFloat:
                 return _decimal.Decimal(node.text)
             if isinstance(node, bool):
@@ -349,11 +401,6 @@ def _logical_decoder(schema: Schema) -> Decoder:
                 raise NeedExactNumbers()
             elif isinstance(node, _decimal.Decimal):
                 return node
-            elif isinstance(node, str):
-                try:
-                    return Decimal.to_logical(schema, base64.b64decode(node, validate=True))
-                except Exception as e:
-                    raise DataException("Invalid bytes for Decimal field") from e
             raise DataException(
                 "Invalid type for Decimal, underlying representation should be numeric or bytes "
                 "but was " + node_type(node)

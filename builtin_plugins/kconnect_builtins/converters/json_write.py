@@ -9,7 +9,7 @@ Python, one line per field.
 
 from __future__ import annotations
 
-import base64
+import binascii
 import datetime as _dt
 import decimal as _decimal
 import math
@@ -64,7 +64,14 @@ LOGICAL_NAMES = frozenset(
     (Decimal.LOGICAL_NAME, Date.LOGICAL_NAME, Time.LOGICAL_NAME, Timestamp.LOGICAL_NAME)
 )
 _Fragment = orjson.Fragment
-_b64encode = base64.b64encode
+
+
+def _b64encode(value: bytes | bytearray | memoryview) -> bytes:
+    # binascii directly: base64.b64encode is a Python wrapper around it (a third slower).
+    return _b2a_base64(value, newline=False)
+
+
+_b2a_base64 = binascii.b2a_base64
 
 
 class CodecOptions:
@@ -285,6 +292,12 @@ def _logical_encoder(schema: Schema, options: CodecOptions) -> Encoder:
     name = schema.name
     if name == Decimal.LOGICAL_NAME:
         numeric = options.decimal_numeric
+        try:
+            scale: int | None = Decimal.scale(schema)
+        except DataException:
+            scale = None  # reported for each value, as Kafka does
+        unscaled_bytes = Decimal.unscaled_bytes
+        b2a_base64 = _b2a_base64
 
         def encode_decimal(value: Any) -> Any:
             if not isinstance(value, _decimal.Decimal):
@@ -293,7 +306,9 @@ def _logical_encoder(schema: Schema, options: CodecOptions) -> Encoder:
                 )
             if numeric:
                 return _Fragment(java_decimal(value).encode())
-            return _b64encode(Decimal.from_logical(schema, value)).decode("ascii")
+            if scale is None:
+                Decimal.scale(schema)  # raises Kafka's message
+            return b2a_base64(unscaled_bytes(value, scale), newline=False).decode("ascii")
 
         return encode_decimal
     if name == Date.LOGICAL_NAME:

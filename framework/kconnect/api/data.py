@@ -498,6 +498,9 @@ SchemaAndValue.NULL = SchemaAndValue(None, None)  # type: ignore[attr-defined]
 _EPOCH_DATE = _dt.date(1970, 1, 1)
 _EPOCH = _dt.datetime(1970, 1, 1, tzinfo=_dt.UTC)
 _MILLIS_PER_DAY = 86_400_000
+# Multiplying these is cheaper than building a timedelta from keyword arguments.
+_ONE_DAY = _dt.timedelta(days=1)
+_ONE_MILLISECOND = _dt.timedelta(milliseconds=1)
 
 
 class Decimal:
@@ -531,27 +534,51 @@ class Decimal:
     def from_logical(schema: Schema, value: _decimal.Decimal) -> bytes:
         """The unscaled value as Java's ``BigInteger.toByteArray()`` writes it: big-endian two's
         complement in the fewest bytes that keep the sign."""
-        scale = Decimal.scale(schema)
-        sign, digits, exponent = value.as_tuple()
-        if not isinstance(exponent, int):
-            raise DataException(f"Decimal value {value} is not a finite number")
-        if -exponent != scale:
-            raise DataException(
-                "Decimal value has mismatching scale for given Decimal schema. "
-                f"Schema has scale {scale}, value has scale {-exponent}."
-            )
-        # From the digits, not scaleb(): scaleb rounds to the context's 28 digits.
-        unscaled = int("".join(map(str, digits)) or "0")
-        if sign:
-            unscaled = -unscaled
+        return Decimal.unscaled_bytes(value, Decimal.scale(schema))
+
+    @staticmethod
+    def unscaled_bytes(value: _decimal.Decimal, scale: int) -> bytes:
+        """:meth:`from_logical` with the schema's scale already read (converters compiled once
+        per schema read it once)."""
+        # The hot path: shifted by the scale (exactly: the context never rounds), a value of
+        # that scale has exponent 0, and only then is its text a plain integer.
+        try:
+            unscaled = int(str(value.scaleb(scale, _EXACT)))
+        except (ValueError, TypeError, AttributeError, ArithmeticError):
+            _check_decimal_scale(value, scale)
+            raise
         magnitude = unscaled if unscaled >= 0 else ~unscaled
         return unscaled.to_bytes(magnitude.bit_length() // 8 + 1, "big", signed=True)
 
     @staticmethod
     def to_logical(schema: Schema, value: bytes) -> _decimal.Decimal:
         unscaled = int.from_bytes(value, "big", signed=True)
-        # Built from text, which is exact; arithmetic would round to the context's precision.
-        return _decimal.Decimal(f"{unscaled}E{-Decimal.scale(schema)}")
+        return Decimal.from_unscaled(unscaled, Decimal.scale(schema))
+
+    @staticmethod
+    def from_unscaled(unscaled: int, scale: int) -> _decimal.Decimal:
+        """``unscaled`` × 10^-``scale``, exactly (with that scale, however many digits)."""
+        return _decimal.Decimal(unscaled).scaleb(-scale, _EXACT)
+
+
+#: Decimal arithmetic that never rounds: the default context keeps 28 digits.
+_EXACT = _decimal.Context(
+    prec=_decimal.MAX_PREC, Emax=_decimal.MAX_EMAX, Emin=_decimal.MIN_EMIN, traps=[]
+)
+
+
+def _check_decimal_scale(value: _decimal.Decimal, scale: int) -> None:
+    """Raise Kafka's DataException for a value that is not a finite number of ``scale``."""
+    if not isinstance(value, _decimal.Decimal):
+        raise DataException(f"Invalid type for Decimal, expected BigDecimal but was {type(value)}")
+    exponent = value.as_tuple().exponent
+    if not isinstance(exponent, int):
+        raise DataException(f"Decimal value {value} is not a finite number")
+    if -exponent != scale:
+        raise DataException(
+            "Decimal value has mismatching scale for given Decimal schema. "
+            f"Schema has scale {scale}, value has scale {-exponent}."
+        )
 
 
 class Date:
@@ -577,7 +604,7 @@ class Date:
 
     @staticmethod
     def to_logical(schema: Schema, value: int) -> _dt.date:
-        return _EPOCH_DATE + _dt.timedelta(days=value)
+        return _EPOCH_DATE + _ONE_DAY * value
 
 
 class Time:
@@ -628,7 +655,7 @@ class Timestamp:
 
     @staticmethod
     def to_logical(schema: Schema, value: int) -> _dt.datetime:
-        return _EPOCH + _dt.timedelta(milliseconds=value)
+        return _EPOCH + _ONE_MILLISECOND * value
 
 
 Date.SCHEMA = Date.builder().build()
