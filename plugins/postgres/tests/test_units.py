@@ -3,17 +3,28 @@
 from __future__ import annotations
 
 import datetime as dt
+import decimal
 
 import pytest
-from kconnect.api import ConfigException, DataException, Schema, SchemaBuilder, SinkRecord, Struct
+from kconnect.api import (
+    ConfigException,
+    DataException,
+    Decimal,
+    Schema,
+    SchemaBuilder,
+    SinkRecord,
+    Struct,
+)
+from kconnect.testing.kit.harness import KitOffsetStore
 
 from kconnect_postgres.catalog import TableRef
 from kconnect_postgres.connection import conninfo_params
-from kconnect_postgres.querier import timestamp_from_offset, timestamp_offset
+from kconnect_postgres.querier import TableQuerier, timestamp_from_offset, timestamp_offset
 from kconnect_postgres.sink_config import parse_sink_settings
 from kconnect_postgres.source import group_tables
 from kconnect_postgres.source_config import parse_source_settings
-from kconnect_postgres.types import sql_type
+from kconnect_postgres.timezones import parse_time_zone
+from kconnect_postgres.types import numeric_field, sql_type
 from kconnect_postgres.writer import plan_for
 
 
@@ -178,3 +189,167 @@ def test_settings_never_show_the_password() -> None:
     )
     assert settings.connection.params["password"] == "pw-in-key"
     assert "pw-in" not in repr(settings) and "pw-in" not in settings.connection.describe()
+
+
+# -- numeric.mapping, db.timezone, timestamp.initial -------------------------------------------
+@pytest.mark.parametrize(
+    ("precision", "scale", "mapping", "expected"),
+    [
+        (5, 0, "none", "Decimal(0)"),
+        (5, 0, "precision_only", "INT32"),
+        (5, 0, "best_fit", "INT32"),
+        (5, 0, "best_fit_eager_double", "INT32"),
+        (2, 0, "best_fit", "INT8"),
+        (4, 0, "best_fit", "INT16"),
+        (9, 0, "precision_only", "INT32"),
+        (10, 0, "precision_only", "INT64"),
+        (18, 0, "best_fit", "INT64"),
+        (19, 0, "best_fit", "Decimal(0)"),
+        (19, 0, "best_fit_eager_double", "Decimal(0)"),
+        (12, 2, "precision_only", "Decimal(2)"),
+        (12, 2, "best_fit", "FLOAT64"),
+        (18, 2, "best_fit", "FLOAT64"),
+        (19, 2, "best_fit", "Decimal(2)"),
+        (19, 2, "best_fit_eager_double", "FLOAT64"),
+        (40, 10, "best_fit_eager_double", "FLOAT64"),
+        # PostgreSQL 15+'s negative scales: p - s integer digits
+        (5, -2, "best_fit", "INT32"),
+        (9, -2, "best_fit", "INT64"),
+        (17, -2, "best_fit", "STRING"),
+        (5, -2, "precision_only", "STRING"),
+        # unconstrained numeric: exact digits under every mapping
+        (None, None, "none", "STRING"),
+        (None, None, "precision_only", "STRING"),
+        (None, None, "best_fit", "STRING"),
+        (None, None, "best_fit_eager_double", "STRING"),
+    ],
+)
+def test_numeric_mapping_picks_the_connect_type(
+    precision: int | None, scale: int | None, mapping: str, expected: str
+) -> None:
+    builder, _ = numeric_field(precision, scale, mapping, "c")
+    schema = builder.build()
+    if schema.name == Decimal.LOGICAL_NAME:
+        assert f"Decimal({schema.parameters['scale']})" == expected
+    else:
+        assert schema.type.name == expected
+
+
+def test_numeric_mapping_converts_values_to_the_mapped_type() -> None:
+    _, to_int = numeric_field(10, 0, "best_fit", "qty")
+    assert to_int is not None
+    value = to_int(decimal.Decimal("1234567890"))
+    assert value == 1234567890 and type(value) is int
+    _, to_int = numeric_field(5, -2, "best_fit", "qty")
+    assert to_int is not None and to_int(decimal.Decimal("1.23E+6")) == 1230000
+    _, to_float = numeric_field(12, 2, "best_fit", "price")
+    assert to_float is not None
+    value = to_float(decimal.Decimal("1234567890.12"))
+    assert value == 1234567890.12 and type(value) is float
+    _, to_text = numeric_field(None, None, "best_fit", "any")
+    assert to_text is not None and to_text(decimal.Decimal("3.14159265358979323846")) == (
+        "3.14159265358979323846"
+    )
+    _, to_int = numeric_field(10, 0, "precision_only", "qty")
+    assert to_int is not None
+    with pytest.raises(DataException, match="'qty'.*NaN|NaN.*'qty'"):
+        to_int(decimal.Decimal("NaN"))
+
+
+def test_numeric_precision_mapping_is_precision_only_unless_numeric_mapping_is_set() -> None:
+    def mapping(**extra: str) -> str:
+        return parse_source_settings({**BASE, "mode": "bulk", **extra}).numeric_mapping
+
+    assert mapping() == "none"
+    assert mapping(**{"numeric.precision.mapping": "true"}) == "precision_only"
+    assert mapping(**{"numeric.precision.mapping": "true", "numeric.mapping": "none"}) == "none"
+    assert mapping(**{"numeric.mapping": "BEST_FIT"}) == "best_fit"
+
+
+@pytest.mark.parametrize(
+    ("text", "offset_hours", "postgres"),
+    [
+        ("UTC", 0, "UTC"),
+        ("Z", 0, "UTC"),
+        ("Europe/Berlin", 1, "Europe/Berlin"),  # in January
+        ("PST", -8, "America/Los_Angeles"),  # Java's short id
+        ("+02:00", 2, "Etc/GMT-2"),
+        ("UTC-5", -5, "Etc/GMT+5"),
+        ("+05:30", 5.5, "<+053000>-05:30:00"),
+    ],
+)
+def test_db_timezone_takes_the_jdbc_connectors_zone_ids(
+    text: str, offset_hours: float, postgres: str
+) -> None:
+    zone = parse_time_zone(text)
+    january = dt.datetime(2024, 1, 15, 12, tzinfo=zone.tzinfo)
+    assert january.utcoffset() == dt.timedelta(hours=offset_hours)
+    assert zone.postgres == postgres
+
+
+@pytest.mark.parametrize("text", ["Mars/Olympus_Mons", "", "+25:00", "../../etc/passwd", "Bogus"])
+def test_bad_db_timezone_is_an_error_on_its_key(text: str) -> None:
+    with pytest.raises(ConfigException) as error:
+        parse_time_zone(text)
+    assert error.value.name == "db.timezone"
+    assert "Invalid time zone" in str(error.value)
+
+
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [
+        ("numeric.mapping", "closest"),
+        ("numeric.precision.mapping", "maybe"),
+        ("db.timezone", "Mars/Olympus_Mons"),
+        ("timestamp.initial", "yesterday"),
+    ],
+)
+def test_validate_flags_bad_source_values_on_their_own_key(key: str, value: str) -> None:
+    from kconnect_postgres.source import PostgresSourceConnector
+
+    props = {**BASE, "mode": "timestamp", "timestamp.column.name": "at", key: value}
+    result = PostgresSourceConnector().validate(props)
+    errors = {v.name: v.error_messages for v in result.config_values if v.error_messages}
+    assert list(errors) == [key]
+    assert key in errors[key][0] and value in errors[key][0]
+
+
+def test_validate_flags_a_bad_sink_db_timezone_on_its_key() -> None:
+    from kconnect_postgres.sink import PostgresSinkConnector
+
+    result = PostgresSinkConnector().validate(
+        {"connection.url": "postgresql://h/db", "db.timezone": "Nowhere/Land"}
+    )
+    errors = {v.name: v.error_messages for v in result.config_values if v.error_messages}
+    assert list(errors) == ["db.timezone"]
+
+
+def _querier(offsets: KitOffsetStore, **extra: str) -> TableQuerier:
+    settings = parse_source_settings({**BASE, **extra})
+    querier = TableQuerier(settings, TableRef("public", "t"))
+    querier.load_offset(offsets)
+    return querier
+
+
+def test_timestamp_initial_is_the_start_without_a_stored_offset() -> None:
+    ts = {"mode": "timestamp", "timestamp.column.name": "at"}
+    millis = 1_700_000_000_123
+    querier = _querier(KitOffsetStore(), **ts, **{"timestamp.initial": str(millis)})
+    assert querier.timestamp == dt.datetime.fromtimestamp(millis / 1000, dt.UTC)
+    # timestamp+incrementing too; the incrementing part starts before every row
+    querier = _querier(
+        KitOffsetStore(),
+        **{**ts, "mode": "timestamp+incrementing", "timestamp.initial": str(millis)},
+    )
+    assert querier.timestamp is not None and querier.incrementing is None
+    # a stored offset wins
+    stored = KitOffsetStore()
+    stored.commit(
+        {"protocol": "1", "table": "db.public.t"}, {"timestamp": 5, "timestamp_nanos": 5_000_000}
+    )
+    querier = _querier(stored, **ts, **{"timestamp.initial": str(millis)})
+    assert querier.timestamp == dt.datetime(1970, 1, 1, 0, 0, 0, 5000, tzinfo=dt.UTC)
+    # unset: from the start; incrementing mode: not a timestamp mode
+    assert _querier(KitOffsetStore(), **ts).timestamp is None
+    querier = _querier(KitOffsetStore(), mode="incrementing", **{"timestamp.initial": "5"})
+    assert querier.timestamp is None

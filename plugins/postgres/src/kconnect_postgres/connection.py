@@ -8,8 +8,9 @@ under another name are translated (``ssl``, ``currentSchema``, ``ApplicationName
 nothing here and are dropped. The password is never part of a message or log line: errors name
 the key to fix, not the URL's value, which may hold credentials.
 
-Every session runs with ``TimeZone=UTC``: timestamps without a zone are read and written as
-UTC, as the JDBC connector does with its default ``db.timezone``.
+Every session runs with ``TimeZone`` set to ``db.timezone`` (UTC unless configured; see
+:mod:`kconnect_postgres.timezones`): timestamps without a zone are read and written as wall
+clock times in it, as the JDBC connector does.
 """
 
 from __future__ import annotations
@@ -24,6 +25,14 @@ from typing import Any
 import psycopg
 from kconnect.api import ConfigDef, ConfigException, ConnectException, Password
 from kconnect.api.config import Range
+
+from kconnect_postgres.timezones import (
+    DB_TIMEZONE_CONFIG,
+    UTC,
+    DbTimeZone,
+    apply_to_session,
+    parse_time_zone,
+)
 
 log = logging.getLogger(__name__)
 
@@ -219,6 +228,8 @@ class ConnectionSettings:
     params: Mapping[str, Any] = field(repr=False)
     attempts: int
     backoff_ms: int
+    #: ``db.timezone``: the session's zone, in which naive timestamps are wall clock times
+    time_zone: DbTimeZone = UTC
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> ConnectionSettings:
@@ -226,7 +237,13 @@ class ConnectionSettings:
         if isinstance(password, Password):
             password = password.value
         params = conninfo_params(config[URL_CONFIG], config.get(USER_CONFIG), password)
-        return cls(params, int(config[ATTEMPTS_CONFIG]), int(config[BACKOFF_CONFIG]))
+        zone = config.get(DB_TIMEZONE_CONFIG)
+        return cls(
+            params,
+            int(config[ATTEMPTS_CONFIG]),
+            int(config[BACKOFF_CONFIG]),
+            parse_time_zone(zone) if zone else UTC,
+        )
 
     @property
     def database(self) -> str:
@@ -244,7 +261,11 @@ class ConnectionSettings:
         params.setdefault("application_name", application_name)
         params.setdefault("connect_timeout", connect_timeout)
         conn = psycopg.connect(**params, autocommit=True)
-        conn.execute("SET TIME ZONE 'UTC'")
+        try:
+            apply_to_session(conn, self.time_zone)
+        except psycopg.Error:
+            close_quietly(conn)
+            raise
         return conn
 
     def connect(
@@ -283,6 +304,8 @@ def connection_problem(error: BaseException) -> tuple[tuple[str, ...], str]:
         return (USER_CONFIG, PASSWORD_CONFIG), f"Authentication failed: {text}"
     if 'role "' in lowered and "does not exist" in lowered:
         return (USER_CONFIG,), f"Authentication failed: {text}"
+    if 'parameter "timezone"' in lowered:
+        return (DB_TIMEZONE_CONFIG,), f"PostgreSQL does not know this time zone: {text}"
     return (URL_CONFIG,), f"Could not connect to PostgreSQL: {text}"
 
 

@@ -11,6 +11,11 @@ JDBC connector's format, so offsets carry over between the two implementations:
   ``{"table": "<table>"}`` is still read), or ``{"query": "query"}`` for ``query``;
 * offset ``{"incrementing": n}``, ``{"timestamp": epoch_ms, "timestamp_nanos": n}`` or both.
 
+Without a stored offset the timestamp modes start at ``timestamp.initial`` (epoch ms; -1: the
+database's time at the first pass), or at the beginning when it is unset. Timestamps without a
+zone are wall clock times in ``db.timezone``: the position is an instant, compared with such a
+column as its wall clock time there.
+
 A pass that fails half-way is simply started again from that position: rows already emitted
 are not emitted again, rows not yet emitted are not skipped.
 """
@@ -33,6 +38,7 @@ from kconnect_postgres.source_config import (
     BULK,
     INCREMENTING_COLUMN_CONFIG,
     TIMESTAMP_COLUMN_CONFIG,
+    TIMESTAMP_INITIAL_CURRENT,
     SourceSettings,
 )
 from kconnect_postgres.types import ColumnMapping, column_mapping
@@ -81,6 +87,9 @@ class TableQuerier:
             self.where = "the configured query"
         self.incrementing: int | None = None
         self.timestamp: dt.datetime | None = None
+        #: timestamp.initial=-1 and no stored offset: the first pass starts at the database's time
+        self._start_at_now = False
+        self._zone = settings.connection.time_zone.tzinfo
         self.next_run = 0.0
         self.in_pass = False
         self._cursor: psycopg.ServerCursor[Any] | None = None
@@ -102,6 +111,12 @@ class TableQuerier:
                 stored = found[key]
                 break
         if not stored:
+            initial = self.settings.timestamp_initial
+            if self.settings.uses_timestamp and initial is not None:
+                if initial == TIMESTAMP_INITIAL_CURRENT:
+                    self._start_at_now = True
+                else:
+                    self.timestamp = timestamp_from_offset(initial, None)
             return
         if stored.get("incrementing") is not None:
             self.incrementing = int(stored["incrementing"])
@@ -179,7 +194,14 @@ class TableQuerier:
             info = infos.get(col.name)
             optional = info is None or not info.not_null
             mapping = column_mapping(
-                conn, col.name, col.type_code, col.precision, col.scale, optional
+                conn,
+                col.name,
+                col.type_code,
+                col.precision,
+                col.scale,
+                optional,
+                settings.numeric_mapping,
+                self._zone,
             )
             builder.field(col.name, mapping.schema)
             mappings.append(mapping)
@@ -204,11 +226,12 @@ class TableQuerier:
                 "statement_timestamp() - make_interval(secs => %(delay)s)"
             )
             if self._ts_naive:
-                now = sql.SQL("({}) AT TIME ZONE 'UTC'").format(now)
+                # The session's TimeZone is db.timezone: the cast gives its wall clock time.
+                now = sql.SQL("CAST(({}) AS timestamp)").format(now)
             params["delay"] = settings.timestamp_delay_ms / 1000
             start = self.timestamp or _EPOCH
             params["ts"] = (
-                start.astimezone(dt.UTC).replace(tzinfo=None) if self._ts_naive else start
+                start.astimezone(self._zone).replace(tzinfo=None) if self._ts_naive else start
             )
         where: sql.Composable
         if inc is not None and ts is not None:
@@ -232,6 +255,10 @@ class TableQuerier:
     def begin(self, conn: psycopg.Connection) -> None:
         if not self._described:
             self.describe(conn)
+        if self._start_at_now:
+            row = conn.execute("SELECT now()").fetchone()
+            assert row is not None
+            self.timestamp, self._start_at_now = row[0], False
         statement, params = self._statement()
         cursor = conn.cursor("kconnect_source")
         cursor.itersize = self.settings.batch_max_rows
@@ -257,7 +284,7 @@ class TableQuerier:
         partition, topic = self.partition, self.topic
         with_values = Struct._with_values  # values are built to match the schema's fields
         inline_offset = inc_index >= 0 and not ts_indexes
-        utc = dt.UTC
+        naive_zone = self._zone  # db.timezone: naive timestamps are its wall clock times
         records: list[SourceRecord] = []
         append = records.append
         for row in rows:
@@ -274,7 +301,7 @@ class TableQuerier:
                 if ts_indexes:
                     stamp = next((row[i] for i in ts_indexes if row[i] is not None), None)
                     if stamp is not None:
-                        self.timestamp = stamp if stamp.tzinfo else stamp.replace(tzinfo=utc)
+                        self.timestamp = stamp if stamp.tzinfo else stamp.replace(tzinfo=naive_zone)
                 offset = self._offset()
             append(
                 SourceRecord(

@@ -9,6 +9,7 @@ from kconnect.api import ConfigDef, ConfigException
 from kconnect.api.config import Range, ValidString
 
 from kconnect_postgres.connection import ConnectionSettings, define_connection_keys
+from kconnect_postgres.timezones import DB_TIMEZONE_CONFIG, DB_TIMEZONE_DEFAULT, TimeZoneValidator
 
 INSERT_MODE_CONFIG = "insert.mode"
 INSERT, UPSERT, UPDATE = "insert", "upsert", "update"
@@ -106,6 +107,17 @@ CONFIG_DEF = (
         "Value fields to write (empty: all); the primary key columns are written regardless",
         "Data Mapping",
         4,
+    )
+    .define(
+        DB_TIMEZONE_CONFIG,
+        ConfigDef.Type.STRING,
+        DB_TIMEZONE_DEFAULT,
+        TimeZoneValidator(),
+        ConfigDef.Importance.MEDIUM,
+        "The zone in which timestamp (without time zone) columns hold their times: Timestamp "
+        "values are written as wall clock times in it (sessions run with this TimeZone)",
+        "Data Mapping",
+        5,
     )
     .define(
         AUTO_CREATE_CONFIG,

@@ -8,9 +8,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from kconnect.api import ConfigDef, ConfigException
-from kconnect.api.config import Range, ValidString
+from kconnect.api.config import Range, Validator, ValidString
 
 from kconnect_postgres.connection import ConnectionSettings, define_connection_keys
+from kconnect_postgres.timezones import DB_TIMEZONE_CONFIG, DB_TIMEZONE_DEFAULT, TimeZoneValidator
+from kconnect_postgres.types import BEST_FIT, BEST_FIT_EAGER_DOUBLE, NUMERIC_NONE, PRECISION_ONLY
 
 MODE_CONFIG = "mode"
 BULK, INCREMENTING, TIMESTAMP, TIMESTAMP_INCREMENTING = (
@@ -35,11 +37,43 @@ BATCH_MAX_ROWS_CONFIG = "batch.max.rows"
 TABLE_POLL_INTERVAL_CONFIG = "table.poll.interval.ms"
 TOPIC_PREFIX_CONFIG = "topic.prefix"
 TIMESTAMP_DELAY_CONFIG = "timestamp.delay.interval.ms"
+TIMESTAMP_INITIAL_CONFIG = "timestamp.initial"
+#: timestamp.initial's "the database's current time"
+TIMESTAMP_INITIAL_CURRENT = -1
+NUMERIC_MAPPING_CONFIG = "numeric.mapping"
+NUMERIC_PRECISION_MAPPING_CONFIG = "numeric.precision.mapping"
+NUMERIC_MAPPINGS = (NUMERIC_NONE, PRECISION_ONLY, BEST_FIT, BEST_FIT_EAGER_DOUBLE)
 #: task-only key: the tables one task reads, as a JSON list of [schema, table]
 TABLES_CONFIG = "tables"
 
 _MODE_GROUP = "Mode"
 _CONNECTOR_GROUP = "Connector"
+
+
+class NumericMappingValidator(Validator):
+    """One of the numeric mappings, in lower or upper case as the JDBC connector takes them;
+    null (unset) too: then ``numeric.precision.mapping`` decides."""
+
+    def _reason(self) -> str:
+        return "String must be one of: " + ", ".join(NUMERIC_MAPPINGS)
+
+    def ensure_valid(self, name: str, value: Any) -> None:
+        if value is not None and value not in self.json_schema()["enum"]:
+            raise ConfigException(
+                f"Invalid value {value} for configuration {name}: {self._reason()}",
+                name=name,
+                value=value,
+            )
+
+    def json_schema(self) -> dict[str, Any]:
+        return {"enum": [*NUMERIC_MAPPINGS, *(m.upper() for m in NUMERIC_MAPPINGS)]}
+
+    def reason(self, keyword: str, instance: Any) -> str:
+        return self._reason()
+
+    def __str__(self) -> str:
+        return "[" + ", ".join(NUMERIC_MAPPINGS) + "]"
+
 
 CONFIG_DEF = (
     define_connection_keys(ConfigDef())
@@ -104,6 +138,30 @@ CONFIG_DEF = (
         "Kinds of relation to copy: TABLE, VIEW, MATERIALIZED VIEW, PARTITIONED TABLE",
         "Database",
         11,
+    )
+    .define(
+        NUMERIC_PRECISION_MAPPING_CONFIG,
+        ConfigDef.Type.BOOLEAN,
+        False,
+        None,
+        ConfigDef.Importance.LOW,
+        "Deprecated: numeric.mapping=precision_only when true (numeric.mapping, when set, wins)",
+        "Database",
+        12,
+    )
+    .define(
+        NUMERIC_MAPPING_CONFIG,
+        ConfigDef.Type.STRING,
+        None,
+        NumericMappingValidator(),
+        ConfigDef.Importance.LOW,
+        "How numeric(p, s) columns map: none (Decimal); precision_only (numeric(p, 0) with p <= "
+        "18 as INT8/16/32/64 by p); best_fit (also numeric(p, s > 0) with p <= 18 as FLOAT64); "
+        "best_fit_eager_double (numeric(p, s > 0) of any p as FLOAT64). Other columns stay "
+        "Decimal; numeric without precision stays STRING under every mapping. Unset: none, or "
+        "precision_only with numeric.precision.mapping=true",
+        "Database",
+        13,
     )
     .define(
         MODE_CONFIG,
@@ -213,6 +271,30 @@ CONFIG_DEF = (
         _CONNECTOR_GROUP,
         5,
     )
+    .define(
+        DB_TIMEZONE_CONFIG,
+        ConfigDef.Type.STRING,
+        DB_TIMEZONE_DEFAULT,
+        TimeZoneValidator(),
+        ConfigDef.Importance.MEDIUM,
+        "The zone in which timestamp (without time zone) columns hold their times: they are "
+        "read as instants in it and the timestamp modes compare in it (sessions run with this "
+        "TimeZone)",
+        _CONNECTOR_GROUP,
+        6,
+    )
+    .define(
+        TIMESTAMP_INITIAL_CONFIG,
+        ConfigDef.Type.LONG,
+        None,
+        None,
+        ConfigDef.Importance.LOW,
+        "Where the timestamp modes start reading a table that has no stored offset: epoch "
+        "milliseconds (rows with a later timestamp are read), -1 for the database's current "
+        "time; unset: from the start",
+        _MODE_GROUP,
+        6,
+    )
 )
 
 
@@ -233,6 +315,10 @@ class SourceSettings:
     table_poll_interval_ms: int
     topic_prefix: str
     timestamp_delay_ms: int
+    #: one of NUMERIC_MAPPINGS
+    numeric_mapping: str = NUMERIC_NONE
+    #: epoch ms, TIMESTAMP_INITIAL_CURRENT, or None (from the start)
+    timestamp_initial: int | None = None
 
     @property
     def uses_incrementing(self) -> bool:
@@ -253,6 +339,15 @@ def _either(config: Mapping[str, Any], old: str, new: str) -> tuple[str, ...]:
             name=new,
         )
     return tuple(old_value or new_value)
+
+
+def numeric_mapping(config: Mapping[str, Any]) -> str:
+    """``numeric.mapping`` when set, else what the deprecated ``numeric.precision.mapping``
+    says (true: precision_only), else none: the JDBC connector's precedence."""
+    value = config[NUMERIC_MAPPING_CONFIG]
+    if value is not None:
+        return str(value).lower()
+    return PRECISION_ONLY if config[NUMERIC_PRECISION_MAPPING_CONFIG] else NUMERIC_NONE
 
 
 def parse_source_settings(props: Mapping[str, str]) -> SourceSettings:
@@ -282,6 +377,8 @@ def parse_source_settings(props: Mapping[str, str]) -> SourceSettings:
         table_poll_interval_ms=config[TABLE_POLL_INTERVAL_CONFIG],
         topic_prefix=config[TOPIC_PREFIX_CONFIG],
         timestamp_delay_ms=config[TIMESTAMP_DELAY_CONFIG],
+        numeric_mapping=numeric_mapping(config),
+        timestamp_initial=config[TIMESTAMP_INITIAL_CONFIG],
     )
     if settings.uses_timestamp and not settings.timestamp_columns:
         raise ConfigException(

@@ -7,18 +7,34 @@ PostgreSQL                                     Connect
 =============================================  ==============================================
 smallint, integer, bigint                      INT16, INT32, INT64
 real, double precision                         FLOAT32, FLOAT64
-numeric(p, s)                                  Decimal with scale s (values carry that scale)
+numeric(p, s)                                  Decimal with scale s (values carry that scale),
+                                               or by ``numeric.mapping``: see below
 numeric without a scale                        STRING (its exact digits: Decimal needs a scale)
 boolean                                        BOOLEAN
 bytea                                          BYTES
-date, time, timestamp, timestamptz             Date, Time, Timestamp (UTC), Timestamp
+date, time, timestamp, timestamptz             Date, Time, Timestamp (in db.timezone), Timestamp
 text, varchar, char, json, jsonb, uuid, …      STRING (json/jsonb as their text)
 one-dimensional arrays of the above            ARRAY of the element's optional schema
 =============================================  ==============================================
 
+``numeric.mapping`` (the JDBC connector's rules):
+
+* ``none``: Decimal;
+* ``precision_only``: numeric(p, 0) with p <= 18 -> INT8 (p <= 2), INT16 (p <= 4), INT32
+  (p <= 9), INT64; anything else Decimal;
+* ``best_fit``: as precision_only, and numeric(p, s > 0) with p <= 18 -> FLOAT64;
+* ``best_fit_eager_double``: as precision_only, and numeric(p, s > 0) of any p -> FLOAT64.
+
+Two rules of our own, where following the JDBC connector would lose data: numeric without
+precision and scale (PostgreSQL's unconstrained ``numeric``, whose values may have any scale)
+stays a STRING of its exact digits under every mapping (the JDBC connector, told precision 0 and
+scale 0 by the driver, reads it as INT8 under the three mappings, truncating, and as a Decimal
+of scale 127 under ``none``); and numeric(p, s < 0) (PostgreSQL 15+) holds integers of up to
+p - s digits, so the integer mappings count p - s digits, not p.
+
 Writing (sink, ``auto.create``/``auto.evolve``): the reverse, with Decimal as unconstrained
-``numeric`` (it keeps each value's scale) and Timestamp as ``timestamp`` (UTC, as the JDBC
-connector writes it).
+``numeric`` (it keeps each value's scale) and Timestamp as ``timestamp`` (a wall clock time in
+``db.timezone``, as the JDBC connector writes it).
 """
 
 from __future__ import annotations
@@ -70,8 +86,54 @@ class ColumnMapping:
     convert: Callable[[Any], Any] | None
 
 
+#: the most digits the integer mappings put in an INT64 (the JDBC connector's limit)
+MAX_INTEGER_DIGITS = 18
+NUMERIC_NONE, PRECISION_ONLY, BEST_FIT, BEST_FIT_EAGER_DOUBLE = (
+    "none",
+    "precision_only",
+    "best_fit",
+    "best_fit_eager_double",
+)
+
+
+def _integer_builder(digits: int) -> SchemaBuilder:
+    if digits > 9:
+        return SchemaBuilder.int64()
+    if digits > 4:
+        return SchemaBuilder.int32()
+    if digits > 2:
+        return SchemaBuilder.int16()
+    return SchemaBuilder.int8()
+
+
+def numeric_field(
+    precision: int | None, scale: int | None, mapping: str, name: str
+) -> tuple[SchemaBuilder, Callable[[Any], Any] | None]:
+    """numeric(precision, scale) under ``numeric.mapping`` (see the module's docstring)."""
+    if precision is None or scale is None:
+        return SchemaBuilder.string(), _decimal_text
+    if mapping != NUMERIC_NONE:
+        digits = precision - min(scale, 0)
+        integral = scale == 0 if mapping == PRECISION_ONLY else scale <= 0
+        if integral and digits <= MAX_INTEGER_DIGITS:
+            return _integer_builder(digits), _decimal_to_int(name)
+        if scale > 0 and (
+            mapping == BEST_FIT_EAGER_DOUBLE
+            or (mapping == BEST_FIT and precision <= MAX_INTEGER_DIGITS)
+        ):
+            return SchemaBuilder.float64(), float  # NaN and infinities are doubles too
+    if scale < 0:
+        return SchemaBuilder.string(), _decimal_text
+    return Decimal.builder(scale), _decimal_with_scale(scale)
+
+
 def _scalar(
-    type_name: str, precision: int | None, scale: int | None
+    type_name: str,
+    precision: int | None,
+    scale: int | None,
+    numeric_mapping: str = NUMERIC_NONE,
+    name: str = "",
+    zone: dt.tzinfo | None = None,
 ) -> tuple[SchemaBuilder, Callable[[Any], Any] | None]:
     if type_name == "int2":
         return SchemaBuilder.int16(), None
@@ -88,13 +150,13 @@ def _scalar(
     if type_name == "bytea":
         return SchemaBuilder.bytes(), bytes
     if type_name == "numeric":
-        if scale is None or scale < 0:
-            return SchemaBuilder.string(), _decimal_text
-        return Decimal.builder(scale), _decimal_with_scale(scale)
+        return numeric_field(precision, scale, numeric_mapping, name)
     if type_name == "date":
         return Date.builder(), _finite_date
     if type_name in ("time", "timetz"):
         return Time.builder(), None
+    if type_name == "timestamp" and zone is not None and zone is not dt.UTC:
+        return Timestamp.builder(), _timestamp_in(zone)
     if type_name in ("timestamp", "timestamptz"):
         return Timestamp.builder(), _finite_timestamp
     if type_name in ("text", "varchar", "bpchar", "name", "char", *TEXT_TYPES):
@@ -109,17 +171,20 @@ def column_mapping(
     precision: int | None,
     scale: int | None,
     optional: bool,
+    numeric_mapping: str = NUMERIC_NONE,
+    zone: dt.tzinfo | None = None,
 ) -> ColumnMapping:
-    """The field for a result column of type ``type_oid``."""
+    """The field for a result column of type ``type_oid``: numeric columns mapped by
+    ``numeric_mapping``, naive timestamps read as wall clock times in ``zone`` (None: UTC)."""
     info = conn.adapters.types.get(type_oid)
     if info is not None and info.array_oid == type_oid and info.oid != type_oid:
-        element, convert_one = _scalar(info.name, precision, scale)
+        element, convert_one = _scalar(info.name, precision, scale, numeric_mapping, name, zone)
         element_schema = element.optional().build()
         builder = SchemaBuilder.array(element_schema)
         convert = _array_converter(convert_one) if convert_one is not None else None
     else:
         type_name = info.name if info is not None else ""
-        builder, convert = _scalar(type_name, precision, scale)
+        builder, convert = _scalar(type_name, precision, scale, numeric_mapping, name, zone)
     if optional:
         builder = builder.optional()
     return ColumnMapping(name, builder.build(), convert)
@@ -143,6 +208,26 @@ def _decimal_with_scale(scale: int) -> Callable[[decimal.Decimal], decimal.Decim
         if not value.is_finite():
             raise DataException(f"numeric value {value} cannot be a Connect Decimal")
         return value.quantize(quantum)
+
+    return convert
+
+
+def _decimal_to_int(name: str) -> Callable[[decimal.Decimal], int]:
+    def convert(value: decimal.Decimal) -> int:
+        try:
+            return int(value)
+        except (ValueError, OverflowError):  # NaN, infinities
+            raise DataException(
+                f"numeric value {value} of column {name!r} cannot be an integer; set "
+                "numeric.mapping=none (Decimal) to read it"
+            ) from None
+
+    return convert
+
+
+def _timestamp_in(zone: dt.tzinfo) -> Callable[[Any], dt.datetime]:
+    def convert(value: Any) -> dt.datetime:
+        return _finite_timestamp(value).replace(tzinfo=zone)
 
     return convert
 
