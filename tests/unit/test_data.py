@@ -509,3 +509,19 @@ def test_logical_schemas_take_python_values_not_their_encoding(schema, good, bad
     validate_value(schema, good)
     with pytest.raises(DataException, match=f'schema "{schema.name}"'):
         validate_value(schema, bad)
+
+
+def test_struct_values_in_field_order_with_defaults_and_as_a_copy():
+    schema = (
+        SchemaBuilder.struct()
+        .field("a", Schema.INT32_SCHEMA)
+        .field("b", SchemaBuilder.string().optional().default_value("dflt").build())
+        .field("c", Schema.OPTIONAL_STRING_SCHEMA)
+        .build()
+    )
+    struct = Struct(schema).put("a", 1)
+    values = struct.values()
+    assert values == [1, "dflt", None] == [struct.get(f) for f in schema.fields]
+    values[0] = 99
+    assert struct.get("a") == 1
+    assert Struct(schema).put("a", 2).put("b", "set").values() == [2, "set", None]

@@ -91,6 +91,7 @@ class Schema:
         "key_schema",
         "value_schema",
         "_hash",
+        "_field_defaults",
     )
 
     # The constants are attached after the class body (they are instances of it).
@@ -135,6 +136,12 @@ class Schema:
         self._fields = list(fields) if fields is not None else None
         self._fields_by_name = (
             {f.name: f for f in self._fields} if self._fields is not None else None
+        )
+        #: (index, default) of the fields that have a default: what Struct.values() fills in
+        self._field_defaults = tuple(
+            (f.index, f.schema.default_value)
+            for f in self._fields or ()
+            if f.schema.default_value is not None
         )
         self.key_schema = key_schema
         self.value_schema = value_schema
@@ -438,6 +445,16 @@ class Struct:
         if value is None and field.schema.default_value is not None:
             return field.schema.default_value
         return value
+
+    def values(self) -> list[Any]:
+        """Every field's value in the schema's field order, as :meth:`get` gives them (a
+        field's default where it has no value): one call instead of one :meth:`get` per field
+        on a sink's per-record path. A new list; changing it leaves the struct as it was."""
+        values = list(self._values)
+        for index, default in self.schema._field_defaults:
+            if values[index] is None:
+                values[index] = default
+        return values
 
     def get_without_default(self, name: str) -> Any:
         return self._values[self._lookup(name).index]

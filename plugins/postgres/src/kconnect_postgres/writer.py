@@ -11,17 +11,20 @@ failed ``put()`` leaves no half-made table behind).
 
 from __future__ import annotations
 
+import logging
+import operator
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import psycopg
-from kconnect.api import ConnectException, DataException, Schema, SinkRecord, Struct
+from kconnect.api import ConnectException, DataException, Field, Schema, SinkRecord, Struct
 from kconnect.api import Type as T
 from psycopg import sql
 
 from kconnect_postgres import catalog
 from kconnect_postgres.catalog import ColumnInfo, TableRef
+from kconnect_postgres.copy_format import BinaryCopy, binary_copy
 from kconnect_postgres.sink_config import (
     INSERT,
     KAFKA_PK_FIELDS,
@@ -35,6 +38,8 @@ from kconnect_postgres.sink_config import (
 from kconnect_postgres.types import sql_type
 
 INSERT_OP, DELETE_OP = "insert", "delete"
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -52,6 +57,8 @@ class RowPlan:
     values: list[Column]
     extract_pk: Callable[[SinkRecord], list[Any]]
     extract_values: Callable[[SinkRecord], list[Any]]
+    #: binary COPY could not send one of its values: its batches go in text
+    text_copy_only: bool = False
 
 
 def where_of(record: SinkRecord) -> str:
@@ -61,12 +68,25 @@ def where_of(record: SinkRecord) -> str:
     )
 
 
-def _struct_getter(fields: Sequence[Any]) -> Callable[[Any], list[Any]]:
-    def get(struct: Struct) -> list[Any]:
-        value_of = struct.get
-        return [value_of(f) for f in fields]
+def _struct_getter(
+    fields: Sequence[Field], field_count: int, part: Callable[[SinkRecord], Struct]
+) -> Callable[[SinkRecord], list[Any]]:
+    """The values of ``fields`` of the struct ``part`` reads from a record (its key or value),
+    in order and as Struct.get gives them: one Struct.values() call per record, the list
+    itself when the fields are all of the struct's in order."""
+    indexes = [f.index for f in fields]
+    if indexes == list(range(field_count)):
+        return lambda record: part(record).values()
 
-    return get
+    def pick(record: SinkRecord) -> list[Any]:
+        values = part(record).values()
+        return [values[i] for i in indexes]
+
+    return pick
+
+
+_key = operator.attrgetter("key")
+_value = operator.attrgetter("value")
 
 
 def _column(name: str, schema: Schema, where: str, force_not_null: bool = False) -> Column:
@@ -113,8 +133,7 @@ def plan_for(settings: SinkSettings, record: SinkRecord, table: str) -> RowPlan:
                     f"pk.fields {sorted(unknown)} are not fields of the key of the {where}"
                 )
             pk = [_column(f.name, f.schema, where, True) for f in fields]
-            getter = _struct_getter(fields)
-            extract_pk = lambda r: getter(r.key)  # noqa: E731
+            extract_pk = _struct_getter(fields, len(key_schema.fields), _key)
         else:
             if len(settings.pk_fields) != 1:
                 raise ConnectException(
@@ -134,8 +153,7 @@ def plan_for(settings: SinkSettings, record: SinkRecord, table: str) -> RowPlan:
             )
         pk = [_column(f.name, f.schema, where, True) for f in fields]
         pk_value_names = {f.name for f in fields}
-        getter = _struct_getter(fields)
-        extract_pk = lambda r: getter(r.value)  # noqa: E731
+        extract_pk = _struct_getter(fields, len(value_fields), _value)
     # A value field named like a key column is the key's (as the JDBC sink: the key wins).
     pk_names = pk_value_names | {c.name for c in pk}
     chosen = [
@@ -145,8 +163,7 @@ def plan_for(settings: SinkSettings, record: SinkRecord, table: str) -> RowPlan:
         and (not settings.fields_whitelist or f.name in settings.fields_whitelist)
     ]
     values = [_column(f.name, f.schema, where) for f in chosen]
-    value_getter = _struct_getter(chosen)
-    return RowPlan(pk, values, extract_pk, lambda r: value_getter(r.value))
+    return RowPlan(pk, values, extract_pk, _struct_getter(chosen, len(value_fields), _value))
 
 
 class TableWriter:
@@ -239,16 +256,23 @@ class TableWriter:
         names = [c.name for c in (*plan.pk, *plan.values)]
         column_list = sql.SQL(", ").join(sql.Identifier(n) for n in names)
         if mode == INSERT or (mode == UPSERT and not plan.pk):
-            statement = sql.SQL("COPY {} ({}) FROM STDIN").format(table, column_list)
-            extract_pk, extract_values = plan.extract_pk, plan.extract_values
-            with conn.cursor() as cur, cur.copy(statement) as copy:
-                write_row = copy.write_row
-                if plan.pk:
-                    for record in records:
-                        write_row(extract_pk(record) + extract_values(record))
-                else:
-                    for record in records:
-                        write_row(extract_values(record))
+            columns = [*plan.pk, *plan.values]
+            binary = (
+                None
+                if plan.text_copy_only
+                else binary_copy([c.sql_type for c in columns], self.columns, names)
+            )
+            if binary is not None:
+                try:
+                    with conn.transaction():  # a savepoint: the text COPY below starts clean
+                        self._copy(conn, column_list, plan, records, binary)
+                    return
+                except (TypeError, ValueError, OverflowError) as error:
+                    # psycopg could not send a value in binary (or it would not have been sent
+                    # faithfully): this plan's batches go as text from now on.
+                    plan.text_copy_only = True
+                    log.info("Writing to %s in COPY's text format: %s", self.table, error)
+            self._copy(conn, column_list, plan, records, None)
             return
         if mode == UPSERT:
             pk_list = sql.SQL(", ").join(sql.Identifier(c.name) for c in plan.pk)
@@ -280,6 +304,37 @@ class TableWriter:
             params = [plan.extract_values(r) + plan.extract_pk(r) for r in records]
         with conn.cursor() as cur:
             cur.executemany(statement, params)
+
+    def _copy(
+        self,
+        conn: psycopg.Connection,
+        column_list: sql.Composable,
+        plan: RowPlan,
+        records: Sequence[SinkRecord],
+        binary: BinaryCopy | None,
+    ) -> None:
+        """One ``COPY`` of ``records`` (the per-record hot path: locals, no per-row branches
+        beyond the binary range checks)."""
+        assert self.table is not None
+        statement = sql.SQL("COPY {} ({}) FROM STDIN{}").format(
+            self.table.identifier, column_list, sql.SQL(" (FORMAT BINARY)" if binary else "")
+        )
+        extract_pk, extract_values = plan.extract_pk, plan.extract_values
+        with_pk = bool(plan.pk)
+        check = binary.check if binary is not None and binary.int_ranges else None
+        with conn.cursor() as cur, cur.copy(statement) as copy:
+            if binary is not None:
+                copy.set_types(binary.types)
+            write_row = copy.write_row
+            for record in records:
+                row = (
+                    extract_pk(record) + extract_values(record)
+                    if with_pk
+                    else extract_values(record)
+                )
+                if check is not None:
+                    check(row)
+                write_row(row)
 
 
 def _equals(names: Sequence[str], joiner: str) -> sql.Composable:
