@@ -137,12 +137,6 @@ class Schema:
         self._fields_by_name = (
             {f.name: f for f in self._fields} if self._fields is not None else None
         )
-        #: (index, default) of the fields that have a default: what Struct.values() fills in
-        self._field_defaults = tuple(
-            (f.index, f.schema.default_value)
-            for f in self._fields or ()
-            if f.schema.default_value is not None
-        )
         self.key_schema = key_schema
         self.value_schema = value_schema
         self._hash: int | None = None
@@ -152,6 +146,12 @@ class Schema:
         if default_value is not None:
             validate_value(self, default_value)
         self.default_value = default_value
+        #: (index, default) of the fields that have a default: what Struct.values() fills in
+        self._field_defaults: tuple[tuple[int, Any], ...] = tuple(
+            (f.index, f.schema.default_value)
+            for f in self._fields or ()
+            if f.schema.default_value is not None
+        )
 
     # -- struct fields -------------------------------------------------------------------------
     @property
