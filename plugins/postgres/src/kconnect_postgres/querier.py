@@ -1,8 +1,11 @@
 """One table (or the configured query) read in passes, each pass resuming after the last row
 already handed to the worker.
 
-A pass is one query through a server-side cursor, fetched ``batch.max.rows`` at a time across
-polls (as the JDBC connector keeps its result set open), then closed with its transaction. The
+A pass is one query whose rows are taken ``batch.max.rows`` at a time across polls (as the JDBC
+connector keeps its result set open), then closed with its transaction. The rows are streamed:
+the server sends them in chunks of ``batch.max.rows`` while the worker converts and produces the
+previous ones (libpq 17+, which psycopg's binary package bundles; with an older libpq a
+server-side cursor fetches each batch when it is asked for, and the worker waits for it). The
 querier's position (the incrementing value and/or timestamp of the last row emitted) moves one
 row at a time as records are made, and each record carries it as its source offset, in the
 JDBC connector's format, so offsets carry over between the two implementations:
@@ -24,7 +27,8 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Iterator, Mapping
+from itertools import islice
 from typing import Any
 
 import psycopg
@@ -44,6 +48,8 @@ from kconnect_postgres.source_config import (
 from kconnect_postgres.types import ColumnMapping, column_mapping
 
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+#: results sent in chunks (cursor.stream(size=n)) need libpq 17
+_CHUNKED_STREAMS = psycopg.pq.version() >= 170000
 _NAIVE_EPOCH = dt.datetime(1970, 1, 1)
 
 
@@ -92,7 +98,9 @@ class TableQuerier:
         self._zone = settings.connection.time_zone.tzinfo
         self.next_run = 0.0
         self.in_pass = False
-        self._cursor: psycopg.ServerCursor[Any] | None = None
+        #: the pass's rows, and how to stop reading them early
+        self._rows: Iterator[tuple[Any, ...]] | None = None
+        self._close_rows: Callable[[], None] | None = None
         self._described = False
         self._schema: Schema | None = None
         self._mappings: list[ColumnMapping] = []
@@ -260,16 +268,21 @@ class TableQuerier:
             assert row is not None
             self.timestamp, self._start_at_now = row[0], False
         statement, params = self._statement()
-        cursor = conn.cursor("kconnect_source")
-        cursor.itersize = self.settings.batch_max_rows
-        cursor.execute(statement, params)
-        self._cursor = cursor
+        size = self.settings.batch_max_rows
+        if _CHUNKED_STREAMS:
+            rows = conn.cursor().stream(statement, params, size=size)
+            self._rows, self._close_rows = rows, rows.close  # closing cancels the query
+        else:
+            cursor = conn.cursor("kconnect_source")
+            cursor.itersize = size
+            cursor.execute(statement, params)
+            self._rows, self._close_rows = iter(cursor), cursor.close
         self.in_pass = True
 
     def fetch(self) -> list[SourceRecord]:
         """The next rows of the pass as records ([] and the pass over when none are left)."""
-        assert self._cursor is not None and self._schema is not None
-        rows = self._cursor.fetchmany(self.settings.batch_max_rows)
+        assert self._rows is not None and self._schema is not None
+        rows = list(islice(self._rows, self.settings.batch_max_rows))
         if len(rows) < self.settings.batch_max_rows:
             self.in_pass = False
         return self._records(rows)
@@ -323,10 +336,10 @@ class TableQuerier:
 
     def abandon(self) -> None:
         """Forget the pass (its connection failed or is closing); the position is kept."""
-        cursor, self._cursor = self._cursor, None
+        close, self._rows, self._close_rows = self._close_rows, None, None
         self.in_pass = False
-        if cursor is not None and not cursor.closed:
+        if close is not None:
             try:
-                cursor.close()
+                close()
             except psycopg.Error:
                 pass
