@@ -159,3 +159,39 @@ def test_protocol_zero_offsets_are_still_read(database: Any) -> None:
     offsets.commit({"table": "t"}, {"incrementing": 3})  # an older JDBC connector's offset
     with running(config(database, mode="incrementing"), offsets) as [task]:
         assert [r.value["id"] for r in poll_until(task, 2)] == [4, 5]
+
+
+@pytest.mark.parametrize("streamed", [True, False], ids=["streamed", "server-cursor"])
+def test_passes_read_in_batches_and_stop_midway_both_ways(
+    database: Any, monkeypatch: pytest.MonkeyPatch, streamed: bool
+) -> None:
+    """Streamed chunks (libpq 17+) and the server-side cursor an older libpq gets read a pass
+    in batch.max.rows batches, and a stop in the middle of a pass leaves nothing open."""
+    from kconnect_postgres import querier
+
+    if streamed and not querier._CHUNKED_STREAMS:
+        pytest.skip("this libpq cannot stream in chunks")
+    monkeypatch.setattr(querier, "_CHUNKED_STREAMS", streamed)
+    database.execute("CREATE TABLE t (id serial PRIMARY KEY, v text)")
+    database.execute("INSERT INTO t (v) SELECT 'v' || g FROM generate_series(1, 25) g")
+    props = config(
+        database, mode="incrementing", **{"table.whitelist": "t", "batch.max.rows": "10"}
+    )
+    with running(props) as [task]:
+        sizes = [len(task.poll() or ()) for _ in range(2)]
+        assert sizes == [10, 10]  # mid-pass: the stop below interrupts it
+    with running(props) as [task]:
+        records = poll_until(task, 25)
+    assert [r.value.get("id") for r in records] == list(range(1, 26))
+    # Backends end a moment after their client closes: wait (bounded) for none to be left.
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and _source_sessions(database):
+        time.sleep(0.05)
+    assert _source_sessions(database) == 0
+
+
+def _source_sessions(database: Any) -> int:
+    [(count,)] = database.execute(
+        "SELECT count(*) FROM pg_stat_activity WHERE application_name LIKE 'kconnect-source%'"
+    )
+    return int(count)
