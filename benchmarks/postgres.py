@@ -132,6 +132,13 @@ def main() -> int:
     parser.add_argument("--batch-max-rows", type=int, default=10_000)
     parser.add_argument("--sink-batch-size", type=int, default=10_000)
     parser.add_argument("--runs", type=int, default=1, help="runs of each; the best is kept")
+    parser.add_argument(
+        "--compression",
+        default="none",
+        help="the source worker's producer.compression.type (none, lz4, zstd, …): JSON with "
+        "schemas repeats the schema in every record, and the broker's CPU is shared with the "
+        "worker on a small machine",
+    )
     args = parser.parse_args()
     n = args.rows
     with (
@@ -157,7 +164,8 @@ def main() -> int:
             copy_in = max(copy_in, n / psql_timed(server, f"\\copy bench_copy FROM '{dump}'"))
         print(
             f"{n:,} rows (bigint, text, numeric(12,2), timestamptz, boolean, integer), 1 broker, "
-            f"1 partition, 1 task each, source converter {args.converter}, best of {args.runs}"
+            f"1 partition, 1 task each, source converter {args.converter}, "
+            f"compression {args.compression}, best of {args.runs}"
         )
         print(f"  psql \\copy TO (COPY-out)     {copy_out:>12,.0f} rows/s")
         print(f"  psql \\copy FROM (COPY-in)    {copy_in:>12,.0f} rows/s")
@@ -181,6 +189,7 @@ def main() -> int:
                 "value.converter.schemas.enable": schemas,
                 "offset.storage.file.filename": str(workdir / f"offsets-{run}"),
                 "offset.flush.interval.ms": "10000",
+                "producer.compression.type": args.compression,
             }
             source = {
                 "name": "bench-source",

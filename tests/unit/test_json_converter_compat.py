@@ -937,3 +937,20 @@ def test_struct_decimal_field_keeps_every_digit_both_ways(converter):
         TOPIC, converter.from_connect_data(TOPIC, schema, struct)
     ).value
     assert value.get("amount") == amount and str(value.get("amount")) == str(amount)
+
+
+@pytest.mark.parametrize(
+    ("value", "millis"),
+    [
+        (dt.datetime(2024, 1, 1, 3, 4, 5, 123999, tzinfo=UTC), 1_704_078_245_123),
+        (dt.datetime(2024, 1, 1, 8, 4, 5, 123000, tzinfo=dt.timezone(dt.timedelta(hours=5))),
+         1_704_078_245_123),
+        (dt.datetime(2024, 1, 1, 3, 4, 5, 123000), 1_704_078_245_123),  # naive: UTC
+        (dt.datetime(1969, 12, 31, 23, 59, 59, 999500, tzinfo=UTC), -1),  # floor, as Java
+        (dt.datetime(1, 1, 1, tzinfo=UTC), -62_135_596_800_000),
+    ],
+)  # fmt: skip
+def test_struct_timestamp_field_to_json_millis(converter, value, millis):
+    schema = _logical_struct()
+    _, payload = envelope(converter, schema, Struct(schema).put("ts", value))
+    assert payload["ts"] == millis

@@ -411,6 +411,9 @@ def _struct_encoder(schema: Schema, options: CodecOptions) -> Encoder:
         "_invalid": _invalid,
         "_null_required": _null_required,
         "_same_but_default": _same_but_default,
+        "_datetime": _dt.datetime,
+        "_EPOCH": _dt.datetime(1970, 1, 1, tzinfo=_dt.UTC),
+        "_MILLISECOND": _dt.timedelta(milliseconds=1),
     }
     lines = [
         "def encode_struct(value):",
@@ -435,6 +438,12 @@ def _struct_encoder(schema: Schema, options: CodecOptions) -> Encoder:
         if _is_plain(field.schema):
             if null is not None:
                 lines.append(f"    if x{i} is None: x{i} = {on_null}")
+        elif field.schema.name == Timestamp.LOGICAL_NAME:
+            # The common value, an aware datetime, inline (epoch_millis's arithmetic: floor of
+            # the milliseconds); anything else through the field's encoder and its checks.
+            lines.append(f"    if type(x{i}) is _datetime and x{i}.tzinfo is not None:")
+            lines.append(f"        x{i} = (x{i} - _EPOCH) // _MILLISECOND")
+            lines.append(f"    else: x{i} = {on_null} if x{i} is None else E{i}(x{i})")
         else:
             lines.append(f"    x{i} = {on_null} if x{i} is None else E{i}(x{i})")
         items.append(f"{field.name!r}: x{i}")
