@@ -20,7 +20,7 @@ from kconnect.api import (
     Time,
     Timestamp,
 )
-from kconnect.testing.kit.harness import KitSinkTaskContext
+from sink_task_runs import put_records
 
 from kconnect_postgres.catalog import ColumnInfo
 from kconnect_postgres.copy_format import binary_copy
@@ -120,14 +120,7 @@ def _all_types_schema() -> Schema:
 
 def _put(database: Any, records: list[SinkRecord]) -> PostgresSinkTask:
     props = {**database.credentials(), "insert.mode": "insert", "table.name.format": "t"}
-    task = PostgresSinkTask()
-    task.initialize(KitSinkTaskContext(props, set()))
-    task.start(props)
-    try:
-        task.put(records)
-    finally:
-        task.stop()
-    return task
+    return put_records(props, records)
 
 
 def _plans(task: PostgresSinkTask) -> list[Any]:

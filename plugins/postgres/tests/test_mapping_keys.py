@@ -9,10 +9,9 @@ from typing import Any
 
 import pytest
 from kconnect.api import Decimal, Schema, SchemaBuilder, SinkRecord, Struct, Timestamp
-from kconnect.testing.kit.harness import KitOffsetStore, KitSinkTaskContext
+from kconnect.testing.kit.harness import KitOffsetStore
+from sink_task_runs import put_records
 from test_source_modes import config, poll_for, poll_until, running
-
-from kconnect_postgres.sink import PostgresSinkTask
 
 
 def _kind(schema: Schema) -> str:
@@ -155,13 +154,7 @@ def test_sink_writes_timestamps_as_wall_clock_times_in_db_timezone(
     instant = dt.datetime(2024, 1, 15, 11, 0, 0, 250000, tzinfo=dt.UTC)
     value = Struct(schema).put("id", 1).put("naive", instant).put("aware", instant)
     props = {**database.credentials(), "db.timezone": "Europe/Berlin", "pk.fields": "id", **keys}
-    task = PostgresSinkTask()
-    task.initialize(KitSinkTaskContext(props, set()))
-    task.start(props)
-    try:
-        task.put([SinkRecord("t", 0, None, None, schema, value, 0)])
-    finally:
-        task.stop()
+    put_records(props, [SinkRecord("t", 0, None, None, schema, value, 0)])
     assert database.execute("SELECT naive, aware FROM t") == [
         (dt.datetime(2024, 1, 15, 12, 0, 0, 250000), instant)
     ]

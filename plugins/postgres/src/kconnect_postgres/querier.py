@@ -27,9 +27,9 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Generator, Iterator, Mapping
 from itertools import islice
-from typing import Any
+from typing import Any, cast
 
 import psycopg
 from kconnect.api import ConnectException, Schema, SchemaBuilder, SourceRecord, Struct
@@ -270,8 +270,11 @@ class TableQuerier:
         statement, params = self._statement()
         size = self.settings.batch_max_rows
         if _CHUNKED_STREAMS:
-            rows = conn.cursor().stream(statement, params, size=size)
-            self._rows, self._close_rows = rows, rows.close  # closing cancels the query
+            # A generator (typed as an iterator): closing it cancels the query.
+            rows = cast(
+                Generator[Any, None, None], conn.cursor().stream(statement, params, size=size)
+            )
+            self._rows, self._close_rows = rows, rows.close
         else:
             cursor = conn.cursor("kconnect_source")
             cursor.itersize = size

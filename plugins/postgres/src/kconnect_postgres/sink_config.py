@@ -9,7 +9,7 @@ from kconnect.api import ConfigDef, ConfigException
 from kconnect.api.config import Range, ValidString
 
 from kconnect_postgres.connection import ConnectionSettings, define_connection_keys
-from kconnect_postgres.timezones import DB_TIMEZONE_CONFIG, DB_TIMEZONE_DEFAULT, TimeZoneValidator
+from kconnect_postgres.timezones import define_db_timezone
 
 INSERT_MODE_CONFIG = "insert.mode"
 INSERT, UPSERT, UPDATE = "insert", "upsert", "update"
@@ -109,17 +109,6 @@ CONFIG_DEF = (
         4,
     )
     .define(
-        DB_TIMEZONE_CONFIG,
-        ConfigDef.Type.STRING,
-        DB_TIMEZONE_DEFAULT,
-        TimeZoneValidator(),
-        ConfigDef.Importance.MEDIUM,
-        "The zone in which timestamp (without time zone) columns hold their times: Timestamp "
-        "values are written as wall clock times in it (sessions run with this TimeZone)",
-        "Data Mapping",
-        5,
-    )
-    .define(
         AUTO_CREATE_CONFIG,
         ConfigDef.Type.BOOLEAN,
         False,
@@ -160,6 +149,14 @@ CONFIG_DEF = (
         _RETRIES,
         2,
     )
+)
+# db.timezone: the same key as the source's (timezones.py), in the sink's words
+CONFIG_DEF = define_db_timezone(
+    CONFIG_DEF,
+    "The zone in which timestamp (without time zone) columns hold their times: Timestamp "
+    "values are written as wall clock times in it (sessions run with this TimeZone)",
+    "Data Mapping",
+    5,
 )
 
 

@@ -11,7 +11,7 @@ from kconnect.api import ConfigDef, ConfigException
 from kconnect.api.config import Range, Validator, ValidString
 
 from kconnect_postgres.connection import ConnectionSettings, define_connection_keys
-from kconnect_postgres.timezones import DB_TIMEZONE_CONFIG, DB_TIMEZONE_DEFAULT, TimeZoneValidator
+from kconnect_postgres.timezones import define_db_timezone
 from kconnect_postgres.types import BEST_FIT, BEST_FIT_EAGER_DOUBLE, NUMERIC_NONE, PRECISION_ONLY
 
 MODE_CONFIG = "mode"
@@ -272,18 +272,6 @@ CONFIG_DEF = (
         5,
     )
     .define(
-        DB_TIMEZONE_CONFIG,
-        ConfigDef.Type.STRING,
-        DB_TIMEZONE_DEFAULT,
-        TimeZoneValidator(),
-        ConfigDef.Importance.MEDIUM,
-        "The zone in which timestamp (without time zone) columns hold their times: they are "
-        "read as instants in it and the timestamp modes compare in it (sessions run with this "
-        "TimeZone)",
-        _CONNECTOR_GROUP,
-        6,
-    )
-    .define(
         TIMESTAMP_INITIAL_CONFIG,
         ConfigDef.Type.LONG,
         None,
@@ -295,6 +283,15 @@ CONFIG_DEF = (
         _MODE_GROUP,
         6,
     )
+)
+# db.timezone: the same key as the sink's (timezones.py), in the source's words
+CONFIG_DEF = define_db_timezone(
+    CONFIG_DEF,
+    "The zone in which timestamp (without time zone) columns hold their times: they are "
+    "read as instants in it and the timestamp modes compare in it (sessions run with this "
+    "TimeZone)",
+    _CONNECTOR_GROUP,
+    6,
 )
 
 

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import psycopg
-from kconnect.api import ConfigException
+from kconnect.api import ConfigDef, ConfigException
 from kconnect.api.config import Validator
 from psycopg.types.datetime import DatetimeDumper
 
@@ -139,6 +139,21 @@ class TimeZoneValidator(Validator):
 
     def __str__(self) -> str:
         return "Any time zone id: an IANA name (Europe/Berlin), a Java short id (PST) or an offset"
+
+
+def define_db_timezone(config_def: ConfigDef, doc: str, group: str, order: int) -> ConfigDef:
+    """Add ``db.timezone`` (the source and the sink both have it; ``doc`` says what it does
+    for each) to ``config_def``."""
+    return config_def.define(
+        DB_TIMEZONE_CONFIG,
+        ConfigDef.Type.STRING,
+        DB_TIMEZONE_DEFAULT,
+        TimeZoneValidator(),
+        ConfigDef.Importance.MEDIUM,
+        doc,
+        group,
+        order,
+    )
 
 
 def zone_dumper(zone: dt.tzinfo) -> type[DatetimeDumper]:
