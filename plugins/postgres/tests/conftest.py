@@ -5,9 +5,11 @@ started the first time a test asks for them. Each test gets a database of its ow
 from __future__ import annotations
 
 import re
+import sys
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import psycopg
 import pytest
@@ -15,6 +17,12 @@ from kconnect.testing.fixtures import postgres_server
 from kconnect.testing.postgres import PostgresServer
 
 pytest_plugins = ["kconnect.testing.kit.pytest_plugin"]
+
+# The tests share helpers by module name (sink_task_runs, test_source_modes). kconnect's suite
+# runs them with --import-mode=importlib, which puts no test directory on sys.path; the
+# plugin's own pytest settings (prepend) do.
+if str(Path(__file__).parent) not in sys.path:
+    sys.path.insert(0, str(Path(__file__).parent))
 
 __all__ = ["postgres_server"]
 
