@@ -4,7 +4,8 @@ in one run.
 
     pip install -e plugins/postgres
     python benchmarks/postgres.py [--rows 1000000] [--converter json|json-schemas]
-                                  [--batch-max-rows 10000] [--runs 1]
+                                  [--batch-max-rows 10000] [--runs 1] [--compression lz4]
+                                  [--sink-workers 2]
 
 Prints rows/s of each and the ratio to COPY (targets: source >= 30 % of COPY-out, sink >= 50 %
 of COPY-in). The connectors are timed from the first row reaching the topic (or the table) to
@@ -27,6 +28,7 @@ from typing import Any
 import psycopg
 from confluent_kafka import Consumer, TopicPartition
 from kconnect.testing import KafkaCluster
+from kconnect.testing.distributed_worker import DistributedCluster
 from kconnect.testing.postgres import PostgresServer, postgres_bin_dir
 from kconnect.testing.standalone_worker import StandaloneWorker
 
@@ -78,9 +80,16 @@ class Progress:
         self.conn = psycopg.connect(server.dsn, autocommit=True)
 
     def topic_size(self, topic: str) -> int:
+        """Records in every partition of ``topic`` (0 until it exists)."""
         try:
-            low, high = self.consumer.get_watermark_offsets(TopicPartition(topic, 0), timeout=10)
-            return int(high - low)
+            metadata = self.consumer.list_topics(topic, timeout=10).topics[topic]
+            total = 0
+            for partition in metadata.partitions:
+                low, high = self.consumer.get_watermark_offsets(
+                    TopicPartition(topic, partition), timeout=10
+                )
+                total += high - low
+            return int(total)
         except Exception:  # noqa: BLE001 - not created yet
             return 0
 
@@ -92,6 +101,31 @@ class Progress:
         10 s, which showed up as a 10 s tail that halved the measured rate.)"""
         row = self.conn.execute(f"SELECT COALESCE(max(id), 0) FROM {table}").fetchone()
         return int(row[0]) if row else 0
+
+    def table_count(self, table: str, target: int, workers: list[Any], timeout_s: float) -> float:
+        """Rows/s from the first committed row to ``target`` rows, for tasks writing in no
+        particular order: the first row is seen cheaply (EXISTS, every 20 ms); the count, a scan,
+        is taken every 0.5 s and, past 90 % of the rows, every 0.1 s (so the end is known to
+        0.1 s, and the scans cost the database little)."""
+        deadline = time.monotonic() + timeout_s
+        start = None
+        count = 0
+        while time.monotonic() < deadline:
+            for worker in workers:
+                if worker.returncode is not None:
+                    raise RuntimeError("worker exited:\n" + worker.log_text()[-3000:])
+            if start is None:
+                row = self.conn.execute(f"SELECT EXISTS (SELECT 1 FROM {table})").fetchone()
+                if row and row[0]:
+                    start = time.perf_counter()
+                time.sleep(0.02)
+                continue
+            row = self.conn.execute(f"SELECT count(*) FROM {table}").fetchone()
+            count = int(row[0]) if row else 0
+            if count >= target:
+                return target / (time.perf_counter() - start)
+            time.sleep(0.1 if count >= target * 0.9 else 0.5)
+        raise RuntimeError(f"timed out after {timeout_s}s at {count} rows")
 
     def close(self) -> None:
         self.consumer.close()
@@ -120,6 +154,43 @@ def measure(progress: Any, target: int, worker: StandaloneWorker, timeout_s: flo
     raise RuntimeError(f"timed out after {timeout_s}s:\n" + worker.log_text()[-3000:])
 
 
+def scaled_sink(
+    args: argparse.Namespace,
+    cluster: KafkaCluster,
+    server: PostgresServer,
+    progress: Progress,
+    workdir: Path,
+    sink: dict[str, str],
+    run: int,
+    n: int,
+) -> float:
+    """The sink as ``--sink-workers`` distributed workers run it, one task each, each task
+    with its own partitions of the topic (rows land in no particular order, so they are
+    counted, not read off the largest id)."""
+    table = f"bench_scaled_sink_{run}"
+    server.psql(TABLE.format(name=table))
+    group = f"bench-pg-{run}-{time.time_ns()}"
+    workers_dir = workdir / group
+    workers_dir.mkdir()
+    distributed = DistributedCluster(
+        workers_dir,
+        cluster.bootstrap_servers,
+        group,
+        {"value.converter.schemas.enable": "true", "offset.flush.interval.ms": "10000"},
+    )
+    try:
+        workers = distributed.start_workers(args.sink_workers)
+        config = {**sink, "tasks.max": str(args.sink_workers), "table.name.format": table}
+        config.pop("name")
+        response = workers[0].put(f"/connectors/{group}-sink/config", config)
+        if response.status_code not in (200, 201):
+            raise RuntimeError(f"could not create the sink: {response.status_code} {response.text}")
+        rate = progress.table_count(table, n, workers, 900)
+    finally:
+        distributed.stop_all()
+    return rate
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rows", type=int, default=1_000_000)
@@ -132,6 +203,13 @@ def main() -> int:
     parser.add_argument("--batch-max-rows", type=int, default=10_000)
     parser.add_argument("--sink-batch-size", type=int, default=10_000)
     parser.add_argument("--runs", type=int, default=1, help="runs of each; the best is kept")
+    parser.add_argument(
+        "--sink-workers",
+        type=int,
+        default=1,
+        help="also run the sink on a cluster of this many distributed workers (tasks.max and the "
+        "topic's partitions the same): one worker process is one core of Python",
+    )
     parser.add_argument(
         "--compression",
         default="none",
@@ -164,13 +242,13 @@ def main() -> int:
             copy_in = max(copy_in, n / psql_timed(server, f"\\copy bench_copy FROM '{dump}'"))
         print(
             f"{n:,} rows (bigint, text, numeric(12,2), timestamptz, boolean, integer), 1 broker, "
-            f"1 partition, 1 task each, source converter {args.converter}, "
+            f"{args.sink_workers} partition(s), 1 task each, source converter {args.converter}, "
             f"compression {args.compression}, best of {args.runs}"
         )
         print(f"  psql \\copy TO (COPY-out)     {copy_out:>12,.0f} rows/s")
         print(f"  psql \\copy FROM (COPY-in)    {copy_in:>12,.0f} rows/s")
 
-        source_rate = sink_rate = 0.0
+        source_rate = sink_rate = scaled_sink_rate = 0.0
         progress = Progress(bootstrap, server)
         for run in range(args.runs):
             topic_prefix = f"bench-{run}-{time.time_ns()}-"
@@ -202,7 +280,7 @@ def main() -> int:
                 "topic.prefix": topic_prefix,
                 "batch.max.rows": str(args.batch_max_rows),
             }
-            cluster.create_topic(topic, partitions=1)
+            cluster.create_topic(topic, partitions=args.sink_workers)
             with StandaloneWorker(workdir, props, [source], name=f"source-{run}") as worker:
                 rate = measure(lambda t=topic: progress.topic_size(t), n, worker, 900)
             source_rate = max(source_rate, rate)
@@ -223,9 +301,15 @@ def main() -> int:
             }
             sink_props = {**props, "value.converter.schemas.enable": "true"}
             with StandaloneWorker(workdir, sink_props, [sink], name=f"sink-{run}") as worker:
-                rate = measure(lambda t=table: progress.table_rows(t), n, worker, 900)
+                if args.sink_workers > 1:  # rows of several partitions: counted
+                    rate = progress.table_count(table, n, [worker], 900)
+                else:
+                    rate = measure(lambda t=table: progress.table_rows(t), n, worker, 900)
                 worker.wait_for(lambda t=table: exact_rows(server, t) == n, 120, "every row")
             sink_rate = max(sink_rate, rate)
+            if args.sink_workers > 1:
+                rate = scaled_sink(args, cluster, server, progress, workdir, sink, run, n)
+                scaled_sink_rate = max(scaled_sink_rate, rate)
         progress.close()
         print(
             f"  PostgresSource -> Kafka      {source_rate:>12,.0f} rows/s"
@@ -236,11 +320,13 @@ def main() -> int:
                 f"  Kafka -> PostgresSink        {sink_rate:>12,.0f} rows/s"
                 f"  {sink_rate / copy_in:6.0%} of COPY-in (target 50%)"
             )
-        print(
-            json.dumps(
-                {"copy_out": copy_out, "copy_in": copy_in, "source": source_rate, "sink": sink_rate}
+        if scaled_sink_rate:
+            print(
+                f"  Kafka -> PostgresSink, {args.sink_workers} workers "
+                f"{scaled_sink_rate:>9,.0f} rows/s  {scaled_sink_rate / copy_in:6.0%} of COPY-in"
             )
-        )
+        figures = {"copy_out": copy_out, "copy_in": copy_in, "source": source_rate}
+        print(json.dumps({**figures, "sink": sink_rate, "scaled_sink": scaled_sink_rate}))
     return 0
 
 
