@@ -5,13 +5,17 @@ in one run.
     pip install -e plugins/postgres
     python benchmarks/postgres.py [--rows 1000000] [--converter json|json-schemas]
                                   [--batch-max-rows 10000] [--runs 1] [--compression lz4]
-                                  [--sink-workers 2]
+                                  [--sink-workers 2] [--skip-bare]
 
 Prints rows/s of each and the ratio to COPY (targets: source >= 30 % of COPY-out, sink >= 50 %
 of COPY-in). The connectors are timed from the first row reaching the topic (or the table) to
 the last, so worker start-up is not counted; COPY is timed around the ``psql`` process. The
 sink reads the topic the source wrote (JsonConverter with schemas: the JDBC sink needs them).
 The table: bigint key, text, numeric(12,2), timestamptz, boolean, integer.
+
+Also, unless ``--skip-bare``: bare confluent-kafka loops over the very records the source wrote
+(consume them, then produce their bytes again), the Kafka part alone, which no connector can
+beat on the same broker; and with ``--sink-workers N`` the sink again on N distributed workers.
 """
 
 from __future__ import annotations
@@ -26,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 import psycopg
-from confluent_kafka import Consumer, TopicPartition
+from confluent_kafka import Consumer, Producer, TopicPartition
 from kconnect.testing import KafkaCluster
 from kconnect.testing.distributed_worker import DistributedCluster
 from kconnect.testing.postgres import PostgresServer, postgres_bin_dir
@@ -154,6 +158,50 @@ def measure(progress: Any, target: int, worker: StandaloneWorker, timeout_s: flo
     raise RuntimeError(f"timed out after {timeout_s}s:\n" + worker.log_text()[-3000:])
 
 
+def bare_kafka_loops(bootstrap: str, topic: str, n: int, compression: str) -> tuple[float, float]:
+    """The Kafka part alone, in this process: the records the source wrote, read back with a
+    bare confluent-kafka consume loop (no conversion), then produced again as they are into a new
+    topic with a bare produce loop (no poll of the database, no conversion), each timed, in
+    messages/s. What the connectors cannot beat on this broker and machine."""
+    consumer = Consumer(
+        {
+            "bootstrap.servers": bootstrap,
+            "group.id": f"bench-bare-{time.time_ns()}",
+            "auto.offset.reset": "earliest",
+            "enable.auto.commit": False,
+        }
+    )
+    values: list[bytes] = []
+    try:
+        consumer.subscribe([topic])
+        started = None
+        deadline = time.monotonic() + 300
+        while len(values) < n and time.monotonic() < deadline:
+            for message in consumer.consume(10_000, 1.0):
+                if message.error() is None:
+                    if started is None:
+                        started = time.perf_counter()
+                    values.append(message.value())
+        consume_rate = n / (time.perf_counter() - (started or time.perf_counter()))
+    finally:
+        consumer.close()
+    producer = Producer(
+        {"bootstrap.servers": bootstrap, "compression.type": compression, "linger.ms": 5}
+    )
+    target = f"{topic}-bare-{time.time_ns()}"
+    produce = producer.produce
+    started = time.perf_counter()
+    for value in values:
+        while True:
+            try:
+                produce(target, value)
+                break
+            except BufferError:
+                producer.poll(0.005)
+    producer.flush(300)
+    return consume_rate, len(values) / (time.perf_counter() - started)
+
+
 def scaled_sink(
     args: argparse.Namespace,
     cluster: KafkaCluster,
@@ -204,6 +252,11 @@ def main() -> int:
     parser.add_argument("--sink-batch-size", type=int, default=10_000)
     parser.add_argument("--runs", type=int, default=1, help="runs of each; the best is kept")
     parser.add_argument(
+        "--skip-bare",
+        action="store_true",
+        help="skip the bare confluent-kafka produce and consume loops over the source's records",
+    )
+    parser.add_argument(
         "--sink-workers",
         type=int,
         default=1,
@@ -248,7 +301,7 @@ def main() -> int:
         print(f"  psql \\copy TO (COPY-out)     {copy_out:>12,.0f} rows/s")
         print(f"  psql \\copy FROM (COPY-in)    {copy_in:>12,.0f} rows/s")
 
-        source_rate = sink_rate = scaled_sink_rate = 0.0
+        source_rate = sink_rate = scaled_sink_rate = bare_consume = bare_produce = 0.0
         progress = Progress(bootstrap, server)
         for run in range(args.runs):
             topic_prefix = f"bench-{run}-{time.time_ns()}-"
@@ -284,6 +337,12 @@ def main() -> int:
             with StandaloneWorker(workdir, props, [source], name=f"source-{run}") as worker:
                 rate = measure(lambda t=topic: progress.topic_size(t), n, worker, 900)
             source_rate = max(source_rate, rate)
+            if not args.skip_bare:
+                consume_rate, produce_rate = bare_kafka_loops(bootstrap, topic, n, args.compression)
+                bare_consume, bare_produce = (
+                    max(bare_consume, consume_rate),
+                    max(bare_produce, produce_rate),
+                )
             if args.converter != "json-schemas":
                 continue
             table = f"bench_sink_{run}"
@@ -325,7 +384,17 @@ def main() -> int:
                 f"  Kafka -> PostgresSink, {args.sink_workers} workers "
                 f"{scaled_sink_rate:>9,.0f} rows/s  {scaled_sink_rate / copy_in:6.0%} of COPY-in"
             )
+        if bare_produce:
+            print(
+                f"  bare confluent-kafka produce {bare_produce:>12,.0f} msgs/s"
+                f"  {bare_produce / copy_out:6.0%} of COPY-out (the same records' bytes)"
+            )
+            print(
+                f"  bare confluent-kafka consume {bare_consume:>12,.0f} msgs/s"
+                f"  {bare_consume / copy_in:6.0%} of COPY-in"
+            )
         figures = {"copy_out": copy_out, "copy_in": copy_in, "source": source_rate}
+        figures.update(bare_produce=bare_produce, bare_consume=bare_consume)
         print(json.dumps({**figures, "sink": sink_rate, "scaled_sink": scaled_sink_rate}))
     return 0
 

@@ -16,6 +16,7 @@ import json
 import os
 import subprocess
 import sys
+import sysconfig
 import time
 import urllib.error
 import urllib.request
@@ -91,6 +92,17 @@ def venv(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Path
     env_dir = root / "venv"
     run([sys.executable, "-m", "venv", "--system-site-packages", "--without-pip", str(env_dir)])
     python = env_dir / "bin" / "python"
+    if sys.prefix != sys.base_prefix:
+        # Run from a virtual environment: --system-site-packages gives the new one the base
+        # interpreter's packages, not this environment's (kconnect and its dependencies).
+        # addsitedir, not a plain path line, so their own .pth files (editable installs) load.
+        site_dir = run(
+            [str(python), "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"]
+        )
+        parent = sysconfig.get_path("purelib")
+        Path(site_dir.strip(), "kconnect-test-parent.pth").write_text(
+            f"import site; site.addsitedir({parent!r})\n"
+        )
     where = run([str(python), "-c", "import kconnect; print(kconnect.__file__)"]).strip()
     if not Path(where).is_relative_to(CHECKOUT):
         run(
