@@ -3,13 +3,14 @@ run in this process (the kit's worker stand-ins)."""
 
 from __future__ import annotations
 
+import decimal
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
 import pytest
-from kconnect.api import ConnectException, SourceRecord
+from kconnect.api import ConnectException, DataException, SourceRecord
 from kconnect.testing.kit.harness import KitConnectorContext, KitOffsetStore, KitSourceTaskContext
 
 from kconnect_postgres.source import PostgresSourceConnector
@@ -195,3 +196,19 @@ def _source_sessions(database: Any) -> int:
         "SELECT count(*) FROM pg_stat_activity WHERE application_name LIKE 'kconnect-source%'"
     )
     return int(count)
+
+
+def test_arrays_one_dimensional_read_and_more_dimensions_named(database: Any) -> None:
+    database.execute("CREATE TABLE t (id serial PRIMARY KEY, amounts numeric(6,2)[], n int[])")
+    database.execute("INSERT INTO t (amounts, n) VALUES ('{1.5,NULL,2}', '{1,NULL,3}')")
+    with running(config(database, mode="incrementing", **{"table.whitelist": "t"})) as [task]:
+        [record] = poll_until(task, 1)
+        assert record.value.get("amounts") == [
+            decimal.Decimal("1.50"),
+            None,
+            decimal.Decimal("2.00"),
+        ]
+        assert record.value.get("n") == [1, None, 3]
+        database.execute("INSERT INTO t (amounts, n) VALUES (NULL, '{{1,2},{3,4}}')")
+        with pytest.raises(DataException, match="column 'n' holds a multi-dimensional int4 array"):
+            poll_until(task, 1)

@@ -177,11 +177,12 @@ def column_mapping(
     """The field for a result column of type ``type_oid``: numeric columns mapped by
     ``numeric_mapping``, naive timestamps read as wall clock times in ``zone`` (None: UTC)."""
     info = conn.adapters.types.get(type_oid)
+    convert: Callable[[Any], Any] | None
     if info is not None and info.array_oid == type_oid and info.oid != type_oid:
         element, convert_one = _scalar(info.name, precision, scale, numeric_mapping, name, zone)
         element_schema = element.optional().build()
         builder = SchemaBuilder.array(element_schema)
-        convert = _array_converter(convert_one) if convert_one is not None else None
+        convert = _array_converter(name, info.name, convert_one)
     else:
         type_name = info.name if info is not None else ""
         builder, convert = _scalar(type_name, precision, scale, numeric_mapping, name, zone)
@@ -190,9 +191,24 @@ def column_mapping(
     return ColumnMapping(name, builder.build(), convert)
 
 
-def _array_converter(convert_one: Callable[[Any], Any]) -> Callable[[Any], Any]:
+def _array_converter(
+    column: str, element_type: str, convert_one: Callable[[Any], Any] | None
+) -> Callable[[Any], Any]:
+    """One-dimensional arrays, their elements converted. A PostgreSQL array column's type does
+    not fix its dimensions, and its schema (ARRAY of the element) has one: a value with more is
+    an error naming the column, not a value the converter later refuses without saying where."""
+
     def convert(values: list[Any]) -> list[Any]:
-        return [None if v is None else convert_one(v) for v in values]
+        out = []
+        for value in values:
+            if type(value) is list:
+                raise DataException(
+                    f"column {column!r} holds a multi-dimensional {element_type} array, and "
+                    "its Connect schema is a one-dimensional ARRAY; read it as text with a "
+                    f"query (e.g. array_to_json({column})::text) instead"
+                )
+            out.append(value if value is None or convert_one is None else convert_one(value))
+        return out
 
     return convert
 
