@@ -128,7 +128,9 @@ def java_decimal(value: _decimal.Decimal) -> str:
     return str(value)
 
 
-_EPOCH = _dt.datetime(1970, 1, 1, tzinfo=_dt.UTC)
+#: the epoch and the unit of Connect's Timestamp (also used inline by the JSON codecs)
+EPOCH_UTC = _dt.datetime(1970, 1, 1, tzinfo=_dt.UTC)
+ONE_MILLISECOND = _dt.timedelta(milliseconds=1)
 _DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
@@ -139,7 +141,7 @@ def epoch_millis(value: _dt.date | _dt.time) -> int:
     if isinstance(value, _dt.datetime):
         if value.tzinfo is None:
             value = value.replace(tzinfo=_dt.UTC)
-        delta = value - _EPOCH
+        delta = value - EPOCH_UTC
         return (delta.days * 86_400 + delta.seconds) * 1000 + delta.microseconds // 1000
     if isinstance(value, _dt.date):
         return (value.toordinal() - 719_163) * 86_400_000
@@ -147,7 +149,7 @@ def epoch_millis(value: _dt.date | _dt.time) -> int:
 
 
 def utc_from_millis(millis: int) -> _dt.datetime:
-    return _EPOCH + _dt.timedelta(milliseconds=millis)
+    return EPOCH_UTC + ONE_MILLISECOND * millis
 
 
 def java_date_to_string(value: _dt.date | _dt.time) -> str:

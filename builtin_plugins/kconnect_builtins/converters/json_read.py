@@ -27,6 +27,7 @@ from kconnect.api.data import (
 )
 from kconnect.api.errors import DataException
 
+from kconnect_builtins.converters.java_text import EPOCH_UTC, ONE_MILLISECOND
 from kconnect_builtins.converters.json_write import (
     INT_RANGES,
     LOGICAL_NAMES,
@@ -36,7 +37,6 @@ from kconnect_builtins.converters.json_write import (
 
 Decoder = Callable[[Any], Any]
 
-_EPOCH_DATETIME = _dt.datetime(1970, 1, 1, tzinfo=_dt.UTC)
 _EPOCH_DATE = _dt.date(1970, 1, 1)
 #: the epoch milliseconds and days Python's datetime and date can hold (years 1 to 9999)
 _TIMESTAMP_RANGE = (-62_135_596_800_000, 253_402_300_799_999)
@@ -314,8 +314,8 @@ def _struct_decoder(schema: Schema, options: CodecOptions) -> Decoder:
         "DataException": DataException,
         "node_type": node_type,
         "_new": object.__new__,
-        "_EPOCH": _EPOCH_DATETIME,
-        "_MILLISECOND": _dt.timedelta(milliseconds=1),
+        "_EPOCH": EPOCH_UTC,
+        "_MILLISECOND": ONE_MILLISECOND,
         "_EPOCH_DATE": _EPOCH_DATE,
         "_DAY": _dt.timedelta(days=1),
     }
@@ -387,7 +387,7 @@ def _logical_decoder(schema: Schema) -> Decoder:
                 try:
                     unscaled = int.from_bytes(_b64decode(node), "big", signed=True)
                     if scale is None:
-                        Decimal.scale(schema)  # raises Kafka's message
+                        Decimal.scale(schema)  # no scale parameter: wrapped below, as Kafka does
                     return from_unscaled(unscaled, scale)
                 except Exception as e:
                     raise DataException("Invalid bytes for Decimal field") from e

@@ -31,6 +31,8 @@ from kconnect.api.data import (
 from kconnect.api.errors import DataException
 
 from kconnect_builtins.converters.java_text import (
+    EPOCH_UTC,
+    ONE_MILLISECOND,
     epoch_millis,
     java_decimal,
     java_double,
@@ -412,8 +414,8 @@ def _struct_encoder(schema: Schema, options: CodecOptions) -> Encoder:
         "_null_required": _null_required,
         "_same_but_default": _same_but_default,
         "_datetime": _dt.datetime,
-        "_EPOCH": _dt.datetime(1970, 1, 1, tzinfo=_dt.UTC),
-        "_MILLISECOND": _dt.timedelta(milliseconds=1),
+        "_EPOCH": EPOCH_UTC,
+        "_MILLISECOND": ONE_MILLISECOND,
     }
     lines = [
         "def encode_struct(value):",

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import decimal
+import logging
 from typing import Any
 
 import pytest
@@ -127,7 +128,19 @@ def _plans(task: PostgresSinkTask) -> list[Any]:
     return [plan for _, _, plan in task._plans.values()]
 
 
-def test_binary_copy_writes_every_type_as_text_would(database: Any) -> None:
+def _copy_formats(caplog: pytest.LogCaptureFixture) -> list[str]:
+    """The format of each COPY the writer ran, from its debug lines."""
+    return [
+        r.getMessage().rsplit(" in ", 1)[1].split()[0]
+        for r in caplog.records
+        if r.name == "kconnect_postgres.writer" and "with COPY in" in r.getMessage()
+    ]
+
+
+def test_binary_copy_writes_every_type_and_null_faithfully(
+    database: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG, logger="kconnect_postgres.writer")
     database.execute(ALL_TYPES)
     schema = _all_types_schema()
     at = dt.datetime(2024, 2, 29, 23, 59, 59, 999000, tzinfo=dt.UTC)
@@ -142,11 +155,7 @@ def test_binary_copy_writes_every_type_as_text_would(database: Any) -> None:
     )
 
     [plan] = _plans(task)
-    columns = [*plan.pk, *plan.values]
-    chosen = binary_copy(
-        [c.sql_type for c in columns], task._writers["t"].columns, [c.name for c in columns]
-    )
-    assert chosen is not None and not plan.text_copy_only  # written in binary, nothing refused
+    assert _copy_formats(caplog) == ["binary"] and not plan.text_copy_only
     rows = database.execute("SELECT * FROM t ORDER BY id")
     assert rows == [
         (
@@ -157,7 +166,10 @@ def test_binary_copy_writes_every_type_as_text_would(database: Any) -> None:
     ]  # fmt: skip
 
 
-def test_a_naive_datetime_falls_back_to_text_and_is_written(database: Any) -> None:
+def test_a_naive_datetime_falls_back_to_text_and_is_written(
+    database: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG, logger="kconnect_postgres.writer")
     database.execute("CREATE TABLE t (id bigint, at timestamptz)")
     schema = (
         SchemaBuilder.struct()
@@ -169,7 +181,7 @@ def test_a_naive_datetime_falls_back_to_text_and_is_written(database: Any) -> No
     value = Struct._with_values(schema, [1, naive])
     task = _put(database, [SinkRecord("t", 0, None, None, schema, value, 0)])
     [plan] = _plans(task)
-    assert plan.text_copy_only
+    assert _copy_formats(caplog) == ["binary", "text"] and plan.text_copy_only
     assert database.execute("SELECT id, at FROM t") == [(1, naive.replace(tzinfo=dt.UTC))]
 
 

@@ -23,7 +23,7 @@ from kconnect_postgres.querier import TableQuerier, timestamp_from_offset, times
 from kconnect_postgres.sink_config import parse_sink_settings
 from kconnect_postgres.source import group_tables
 from kconnect_postgres.source_config import parse_source_settings
-from kconnect_postgres.timezones import parse_time_zone
+from kconnect_postgres.timezones import parse_time_zone, zone_dumper
 from kconnect_postgres.types import numeric_field, sql_type
 from kconnect_postgres.writer import plan_for
 
@@ -353,3 +353,21 @@ def test_timestamp_initial_is_the_start_without_a_stored_offset() -> None:
     assert _querier(KitOffsetStore(), **ts).timestamp is None
     querier = _querier(KitOffsetStore(), mode="incrementing", **{"timestamp.initial": "5"})
     assert querier.timestamp is None
+
+
+def test_zone_dumper_sends_naive_timestamps_as_utc_whatever_the_hosts_zone(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import time
+
+    monkeypatch.setenv("TZ", "America/New_York")  # the worker host's own zone
+    time.tzset()
+    try:
+        dumper = zone_dumper(parse_time_zone("Europe/Berlin").tzinfo)(dt.datetime)
+        instant = dt.datetime(2024, 1, 15, 11, 0, tzinfo=dt.UTC)
+        expected = b"2024-01-15 12:00:00+01:00"
+        assert bytes(dumper.dump(instant)) == expected
+        assert bytes(dumper.dump(instant.replace(tzinfo=None))) == expected
+    finally:
+        monkeypatch.undo()
+        time.tzset()

@@ -157,11 +157,15 @@ def define_db_timezone(config_def: ConfigDef, doc: str, group: str, order: int) 
 
 
 def zone_dumper(zone: dt.tzinfo) -> type[DatetimeDumper]:
-    """A text dumper sending aware datetimes in ``zone``: ``COPY`` into a ``timestamp`` column
-    keeps the wall clock written and drops the offset, so the wall clock must be the zone's."""
+    """A text dumper sending datetimes in ``zone``: ``COPY`` into a ``timestamp`` column keeps
+    the wall clock written and drops the offset, so the wall clock must be the zone's. A naive
+    value is UTC, as Connect's Timestamp has it (``astimezone`` would take it as the worker
+    host's local time)."""
 
     class ZoneDatetimeDumper(DatetimeDumper):
         def dump(self, obj: dt.datetime) -> Any:
+            if obj.tzinfo is None:
+                obj = obj.replace(tzinfo=dt.UTC)
             return super().dump(obj.astimezone(zone))
 
     return ZoneDatetimeDumper

@@ -313,28 +313,37 @@ class TableWriter:
         records: Sequence[SinkRecord],
         binary: BinaryCopy | None,
     ) -> None:
-        """One ``COPY`` of ``records`` (the per-record hot path: locals, no per-row branches
-        beyond the binary range checks)."""
+        """One ``COPY`` of ``records``: the per-record hot path, with the choices (key columns
+        or not, range checks or not) made once for the batch, not per row."""
         assert self.table is not None
         statement = sql.SQL("COPY {} ({}) FROM STDIN{}").format(
             self.table.identifier, column_list, sql.SQL(" (FORMAT BINARY)" if binary else "")
         )
+        log.debug(
+            "Writing %d rows to %s with COPY in %s format",
+            len(records),
+            self.table,
+            "binary" if binary else "text",
+        )
         extract_pk, extract_values = plan.extract_pk, plan.extract_values
-        with_pk = bool(plan.pk)
+        row_of: Callable[[SinkRecord], list[Any]] = (
+            (lambda record: extract_pk(record) + extract_values(record))
+            if plan.pk
+            else extract_values
+        )
         check = binary.check if binary is not None and binary.int_ranges else None
         with conn.cursor() as cur, cur.copy(statement) as copy:
             if binary is not None:
                 copy.set_types(binary.types)
             write_row = copy.write_row
-            for record in records:
-                row = (
-                    extract_pk(record) + extract_values(record)
-                    if with_pk
-                    else extract_values(record)
-                )
-                if check is not None:
+            if check is None:
+                for record in records:
+                    write_row(row_of(record))
+            else:
+                for record in records:
+                    row = row_of(record)
                     check(row)
-                write_row(row)
+                    write_row(row)
 
 
 def _equals(names: Sequence[str], joiner: str) -> sql.Composable:
